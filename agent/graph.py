@@ -1,0 +1,57 @@
+"""The interview as a LangGraph graph. Read it as the flow chart:
+
+    greet → listen ─┬─ (command: skip/back/finish) ──────────────┐
+                    ├─ (reply) → interpret ──────────────────────→ plan ─┬→ ask → listen
+                    └─ (confirmed) → score → report → END                └→ confirm → listen
+
+`listen` is where the interviewee speaks: it pauses the graph with `interrupt()` and the face
+resumes it with `Command(resume=reply)`. Export the builder; faces compile it with the
+checkpointer they need (SQLite in the apps, in-memory in tests).
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from agent.context import Services
+from agent.nodes.ask import ask
+from agent.nodes.confirm import confirm
+from agent.nodes.greet import greet
+from agent.nodes.interpret import interpret
+from agent.nodes.listen import listen
+from agent.nodes.plan import plan, route_after_plan
+from agent.nodes.report import report, score
+from agent.state import InterviewState
+
+
+def route_after_listen(state: InterviewState) -> str:
+    command = state.get("command")
+    if command == "confirm":
+        return "score"
+    if command is not None or not state.get("reply"):
+        return "plan"
+    return "interpret"
+
+
+def build_graph() -> StateGraph:
+    """The uncompiled interview graph."""
+    g = StateGraph(InterviewState, context_schema=Services)
+    g.add_node("greet", greet)
+    g.add_node("listen", listen)
+    g.add_node("interpret", interpret)
+    g.add_node("plan", plan)
+    g.add_node("ask", ask)
+    g.add_node("confirm", confirm)
+    g.add_node("score", score)
+    g.add_node("report", report)
+
+    g.add_edge(START, "greet")
+    g.add_edge("greet", "listen")
+    g.add_conditional_edges("listen", route_after_listen, ["interpret", "plan", "score"])
+    g.add_edge("interpret", "plan")
+    g.add_conditional_edges("plan", route_after_plan, {"ask": "ask", "confirm": "confirm"})
+    g.add_edge("ask", "listen")
+    g.add_edge("confirm", "listen")
+    g.add_edge("score", "report")
+    g.add_edge("report", END)
+    return g

@@ -1,0 +1,69 @@
+"""Driving one interview session through the compiled graph (what every face uses).
+
+The faces (terminal, later the browser) only call `start`, `reply` and read `state`; nothing of
+the interview's logic lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from langgraph.types import Command
+
+from agent.config import Settings
+from agent.context import Services
+from agent.graph import build_graph
+from agent.llm import Gateway
+from agent.rubric import Rubric, load_rubric
+
+
+class Interview:
+    """One named session on a checkpointer."""
+
+    def __init__(self, settings: Settings, name: str, checkpointer, gateway: Gateway,
+                 rubric: Rubric | None = None, on_token: Callable[[str], None] | None = None):
+        self.name = name
+        self.graph = build_graph().compile(checkpointer=checkpointer)
+        self.config = {"configurable": {"thread_id": name}}
+        self.services = Services(settings=settings, rubric=rubric or load_rubric(), gateway=gateway,
+                                 session=name, on_token=on_token)
+
+    @property
+    def state(self) -> dict:
+        return self.graph.get_state(self.config).values or {}
+
+    @property
+    def is_new(self) -> bool:
+        return not self.state
+
+    @property
+    def is_done(self) -> bool:
+        return self.state.get("phase") == "done"
+
+    @property
+    def waiting_for_reply(self) -> bool:
+        snap = self.graph.get_state(self.config)
+        return bool(snap.next) and "listen" in snap.next
+
+    def _run(self, payload) -> list[str]:
+        before = len(self.state.get("messages", []))
+        self.graph.invoke(payload, self.config, context=self.services)
+        msgs = self.state.get("messages", [])[before:]
+        return [m["content"] for m in msgs if m["role"] == "assistant"]
+
+    def start(self) -> list[str]:
+        """Begin a new session, or return the last message of a resumed one (the open question)."""
+        if self.is_new:
+            return self._run({})
+        snap = self.graph.get_state(self.config)
+        if snap.next and "listen" not in snap.next:
+            # The process stopped between steps (e.g. killed mid-turn): finish the pending step.
+            return self._run(None)
+        msgs = [m for m in self.state.get("messages", []) if m["role"] == "assistant"]
+        return msgs[-1:] and [msgs[-1]["content"]]
+
+    def reply(self, text: str) -> list[str]:
+        """Hand the interviewee's reply to the graph; the assistant's new messages."""
+        if self.is_done:
+            return []
+        return self._run(Command(resume=text))

@@ -1,0 +1,287 @@
+"""The LiteLLM gateway: the only way the agent calls a model.
+
+A `litellm.Router` built from config (primary model, fallbacks, retries, timeout, and the offline
+engine as last resort when config allows) serves every call. Structured output is requested with
+`response_format=<pydantic model>`, validated, retried once with the validation error, and
+otherwise reported as failed so the caller can degrade gracefully. Every call yields a
+`CallRecord` (model, tokens, cost, latency) for the interview state.
+
+litellm takes seconds to import, so nothing here imports it until the first call (or `warm_up`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agent.config import OFFLINE_MODEL, ConfigError, Settings
+
+# Without this, importing litellm tries to download its cost map (and retries in a thread).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+T = TypeVar("T", bound=BaseModel)
+
+# Providers whose keys we can check without importing litellm (env var names LiteLLM reads).
+_KEY_ENV = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "mistral": ("MISTRAL_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "cohere": ("COHERE_API_KEY",),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+    "xai": ("XAI_API_KEY",),
+    "azure": ("AZURE_API_KEY",),
+}
+_KEYLESS = {"ollama", "ollama_chat", "offline", "hosted_vllm", "lm_studio", "llamafile"}
+
+
+class CallRecord(BaseModel):
+    """One model call, as kept in the interview state."""
+
+    task: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    ok: bool = True
+    error: str | None = None
+
+
+class ModelChoice(BaseModel):
+    """Which model the session will use, and what the user should be told about it."""
+
+    model: str
+    fallbacks: list[str]
+    notice: str | None = None
+
+
+def provider_of(model: str) -> str:
+    """The LiteLLM provider prefix of a model string ('gpt-4o' counts as openai)."""
+    if "/" in model:
+        return model.split("/", 1)[0]
+    if model.startswith(("gpt-", "o1", "o3", "o4", "chatgpt")):
+        return "openai"
+    if model.startswith("claude"):
+        return "anthropic"
+    return ""
+
+
+def missing_key(model: str, api_base: str | None = None) -> str | None:
+    """The env var a model needs but lacks, or None (unknown providers are checked later)."""
+    prov = provider_of(model)
+    if prov in _KEYLESS:
+        return None
+    names = _KEY_ENV.get(prov)
+    if not names:
+        return None
+    if api_base and prov == "openai" and os.environ.get("LITELLM_API_KEY"):
+        return None  # a LiteLLM proxy's virtual key
+    return None if any(os.environ.get(n) for n in names) else names[0]
+
+
+def choose_model(settings: Settings) -> ModelChoice:
+    """Pick the session's model: the configured one if it has credentials, else the offline engine
+    where config allows it (with a one-line notice), else a ConfigError naming the fix."""
+    model = settings.model
+    if model == OFFLINE_MODEL:
+        return ModelChoice(model=model, fallbacks=[])
+    key = missing_key(model, settings.api_base)
+    if key is None:
+        fallbacks = list(settings.fallbacks)
+        if settings.offline_fallback and OFFLINE_MODEL not in fallbacks:
+            fallbacks.append(OFFLINE_MODEL)
+        return ModelChoice(model=model, fallbacks=fallbacks)
+    if not settings.offline_fallback:
+        raise ConfigError(f"Model '{model}' needs {key}, which is not set. Export {key}=..., "
+                          f"or set AIOPS_MODEL={OFFLINE_MODEL} to use the offline engine.")
+    return ModelChoice(
+        model=OFFLINE_MODEL,
+        fallbacks=[],
+        notice=f"Using the offline engine ({OFFLINE_MODEL}): {key} is not set. To use {model}, "
+               f"export {key}=...; or set AIOPS_MODEL to another LiteLLM model.",
+    )
+
+
+class ModelUnavailable(Exception):
+    """No configured model could be reached; the message says what to do."""
+
+
+_JSON_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+
+
+def _parse(schema: type[T], content: str) -> T:
+    text = _JSON_FENCE.sub("", content.strip()).strip()
+    return schema.model_validate_json(text)
+
+
+class Gateway:
+    """Routes every model call through one litellm Router built from config."""
+
+    def __init__(self, settings: Settings, choice: ModelChoice | None = None):
+        self.settings = settings
+        self.choice = choice or choose_model(settings)
+        self._router = None
+        self._lock = threading.Lock()
+        self.notice = self.choice.notice
+
+    @property
+    def model(self) -> str:
+        return self.choice.model
+
+    # -- set-up -----------------------------------------------------------------------------
+    def warm_up(self) -> threading.Thread:
+        """Import litellm and build the router in the background, so the first call is fast."""
+        t = threading.Thread(target=self._get_router, name="litellm-warm-up", daemon=True)
+        t.start()
+        return t
+
+    def _get_router(self):
+        with self._lock:
+            if self._router is None:
+                self._router = self._build_router()
+            return self._router
+
+    def _build_router(self):
+        import litellm
+        from litellm import Router
+
+        from agent.offline.provider import register
+
+        import logging
+
+        litellm.suppress_debug_info = True
+        # litellm logs warnings (cost map, unknown prices) to the console the chat is drawn on.
+        logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+        litellm.drop_params = True
+        register()
+        self._check_model_known(litellm)
+        names = [self.choice.model, *self.choice.fallbacks]
+        model_list = []
+        for i, m in enumerate(names):
+            params: dict[str, Any] = {"model": m, "timeout": self.settings.timeout_seconds}
+            if i == 0 and self.settings.api_base:
+                params["api_base"] = self.settings.api_base
+            model_list.append({"model_name": f"m{i}", "litellm_params": params})
+        fallbacks = [{"m0": [f"m{i}" for i in range(1, len(names))]}] if len(names) > 1 else []
+        return Router(model_list=model_list, fallbacks=fallbacks, num_retries=self.settings.num_retries,
+                      timeout=self.settings.timeout_seconds)
+
+    def _check_model_known(self, litellm) -> None:
+        try:
+            litellm.get_llm_provider(self.choice.model)
+        except Exception as exc:  # litellm raises BadRequestError for unknown providers
+            if not self.settings.offline_fallback:
+                raise ModelUnavailable(
+                    f"LiteLLM does not know the model '{self.choice.model}'. Use a string like "
+                    f"openai/gpt-4o-mini or anthropic/claude-3-5-haiku-latest (set AIOPS_MODEL)."
+                ) from exc
+            self.notice = (f"LiteLLM does not know the model '{self.choice.model}'; using the offline engine "
+                           f"({OFFLINE_MODEL}). Set AIOPS_MODEL to a valid LiteLLM model string.")
+            self.choice = ModelChoice(model=OFFLINE_MODEL, fallbacks=[])
+
+    # -- calls ------------------------------------------------------------------------------
+    def _call(self, task: str, messages: list[dict], **kwargs) -> tuple[Any, CallRecord]:
+        router = self._get_router()
+        start = time.perf_counter()
+        try:
+            resp = router.completion(model="m0", messages=messages, temperature=self.settings.temperature, **kwargs)
+        except Exception as exc:  # any provider failure becomes a record, never a crash
+            rec = CallRecord(task=task, model=self.choice.model, ok=False,
+                             latency_ms=(time.perf_counter() - start) * 1000, error=_describe(exc))
+            return None, rec
+        return resp, self._record(task, resp, start)
+
+    def _record(self, task: str, resp, start: float) -> CallRecord:
+        usage = getattr(resp, "usage", None)
+        cost = _cost(resp, self.choice.model)
+        return CallRecord(
+            task=task,
+            model=str(getattr(resp, "model", None) or self.choice.model),
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=cost,
+            latency_ms=(time.perf_counter() - start) * 1000,
+        )
+
+    def structured(self, task: str, messages: list[dict], schema: type[T]) -> tuple[T | None, list[CallRecord]]:
+        """Ask for `schema` as JSON; validate; retry once with the error; None if it still fails."""
+        records: list[CallRecord] = []
+        attempt_messages = list(messages)
+        for attempt in range(2):
+            resp, rec = self._call(task, attempt_messages, response_format=schema)
+            records.append(rec)
+            if resp is None:
+                return None, records
+            content = resp.choices[0].message.content or ""
+            try:
+                return _parse(schema, content), records
+            except (ValidationError, json.JSONDecodeError, ValueError) as exc:
+                rec.ok = False
+                rec.error = f"invalid {schema.__name__}: {str(exc)[:300]}"
+                if attempt == 0:
+                    attempt_messages = [*messages, {"role": "assistant", "content": content},
+                                        {"role": "user", "content": f"That was not valid {schema.__name__} JSON: "
+                                         f"{str(exc)[:500]}\nReturn only the corrected JSON object."}]
+        return None, records
+
+    def text(self, task: str, messages: list[dict],
+             on_token: Callable[[str], None] | None = None) -> tuple[str | None, list[CallRecord]]:
+        """Plain text from the model, streamed token by token to `on_token` where the model streams."""
+        if on_token is None or self.choice.model == OFFLINE_MODEL:
+            resp, rec = self._call(task, messages)
+            if resp is None:
+                return None, [rec]
+            return (resp.choices[0].message.content or "").strip() or None, [rec]
+        return self._stream(task, messages, on_token)
+
+    def _stream(self, task: str, messages: list[dict], on_token: Callable[[str], None]):
+        import litellm
+
+        start = time.perf_counter()
+        router = self._get_router()
+        chunks, parts = [], []
+        try:
+            for chunk in router.completion(model="m0", messages=messages, temperature=self.settings.temperature,
+                                           stream=True, stream_options={"include_usage": True}):
+                chunks.append(chunk)
+                delta = chunk.choices[0].delta.content if chunk.choices else None
+                if delta:
+                    parts.append(delta)
+                    on_token(delta)
+        except Exception as exc:
+            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=_describe(exc),
+                                     latency_ms=(time.perf_counter() - start) * 1000)]
+        try:
+            rec = self._record(task, litellm.stream_chunk_builder(chunks, messages=messages), start)
+        except Exception:
+            rec = CallRecord(task=task, model=self.choice.model, latency_ms=(time.perf_counter() - start) * 1000)
+        return "".join(parts).strip() or None, [rec]
+
+
+def _cost(resp, model: str) -> float:
+    """USD cost of a response from LiteLLM's cost map; 0 for the offline engine and unknown prices."""
+    import litellm
+
+    if model == OFFLINE_MODEL or str(getattr(resp, "model", "")).startswith("offline"):
+        return 0.0
+    try:
+        return float(litellm.completion_cost(completion_response=resp) or 0.0)
+    except Exception:  # e.g. a local model with no price: cost unknown, not an error
+        return 0.0
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    msg = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return f"{name}: {msg}"

@@ -1,0 +1,26 @@
+"""confirm: show our understanding of every answer, with the evidence, and let the user confirm
+or correct it before the report (human in the loop)."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from agent.context import Services
+from agent.schemas import AnswerRecord
+from agent.state import InterviewState
+from agent.understanding import understanding_lines
+
+
+def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:
+    rubric = runtime.context.rubric
+    answers = {q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()}
+    missing = [q.id for q in rubric.questions if q.id not in answers]
+    lines = understanding_lines(rubric, answers, missing)
+    parts = [*state.get("notices", []), "Here is what I understood:", "\n".join(f"- {ln}" for ln in lines)]
+    if missing:
+        parts.append(f"{len(missing)} question(s) are unanswered; the report will say so. "
+                     "You can still answer them now in your own words.")
+    parts.append("Is this right? Reply **yes** for your report, or tell me what to change "
+                 "(e.g. \"actually we do have automatic failover\").")
+    return {"messages": [{"role": "assistant", "content": "\n\n".join(parts)}], "phase": "confirm",
+            "current": None, "notices": []}

@@ -1,0 +1,74 @@
+"""score and report: score the answers (pure), write the summary prose (one model call, optional)
+and render the report the user leaves with."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from langgraph.runtime import Runtime
+
+from agent.context import Services
+from agent.prompts import render
+from agent.report import AssessmentResult, UsageSummary, render_markdown
+from agent.schemas import AnswerRecord, SummaryContext
+from agent.scoring import score as score_answers
+from agent.state import InterviewState
+from agent.transitions import load_transitions
+
+
+def score(state: InterviewState, runtime: Runtime[Services]) -> dict:
+    rubric = runtime.context.rubric
+    answers = {q: a["score"] for q, a in state.get("answers", {}).items()}
+    assessment = score_answers(rubric, answers)
+    return {"result": {"assessment": assessment.model_dump(mode="json")}, "phase": "report"}
+
+
+def _summary_context(rubric, assessment) -> SummaryContext:
+    scored = [d for d in assessment.dimensions if d.score is not None]
+    best = sorted(scored, key=lambda d: -d.score)[:2]
+    gaps = [d for d in sorted(scored, key=lambda d: -(d.gap or 0)) if (d.gap or 0) > 0][:3]
+    return SummaryContext(
+        level=assessment.level, level_name=assessment.level_name, level_range=assessment.level_range,
+        total=assessment.total, target_level=assessment.target_level,
+        target_level_name=assessment.target_level_name,
+        strengths=[f"{d.name} ({d.score:.1f})" for d in best],
+        gaps=[f"{d.name} ({d.score:.1f} of {d.target:.1f})" for d in gaps],
+        missing=assessment.missing,
+    )
+
+
+def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
+    svc = runtime.context
+    rubric = svc.rubric
+    from agent.scoring import Assessment
+
+    assessment = Assessment.model_validate(state["result"]["assessment"])
+    summary, calls = svc.gateway.text("summary", render("summary", _summary_context(rubric, assessment)))
+    all_calls = [*state.get("calls", []), *[c.model_dump() for c in calls]]
+    result = AssessmentResult(
+        session=svc.session,
+        organization=None,
+        assessed_on=date.today().isoformat(),
+        assessed_by="aiops-assess interview",
+        model=state.get("model") or svc.gateway.model,
+        rubric_version=rubric.version,
+        assessment=assessment,
+        answers={q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()},
+        finished_early=bool(assessment.missing),
+        summary=summary,
+        usage=UsageSummary(
+            model_calls=len(all_calls),
+            prompt_tokens=sum(c.get("prompt_tokens", 0) for c in all_calls),
+            completion_tokens=sum(c.get("completion_tokens", 0) for c in all_calls),
+            cost_usd=round(sum(c.get("cost_usd", 0.0) for c in all_calls), 6),
+        ),
+        notes=[f"Skipped: {', '.join(state.get('skipped', []))}"] if state.get("skipped") else [],
+    )
+    md = render_markdown(rubric, load_transitions(), result)
+    return {
+        "messages": [{"role": "assistant", "content": md}],
+        "result": result.model_dump(mode="json"),
+        "report_md": md,
+        "phase": "done",
+        "calls": [c.model_dump() for c in calls],
+    }

@@ -1,0 +1,84 @@
+"""The offline engine as a LiteLLM custom provider (model string `offline/rubric`).
+
+It answers the same prompts an LLM gets (it reads the JSON context embedded by agent.prompts), so
+the rest of the agent cannot tell it from a hosted model. Importing this module imports litellm.
+"""
+
+from __future__ import annotations
+
+import time
+
+import litellm
+from litellm import CustomLLM, ModelResponse
+
+from agent.offline.interpret import interpret, load_lexicon
+from agent.phrasing import load_phrasing, phrase_ask, write_summary
+from agent.prompts import extract_context
+from agent.rubric import load_rubric
+from agent.schemas import AskContext, InterpretContext, SummaryContext
+
+PROVIDER = "offline"
+MODEL = "offline/rubric"
+
+_NOT_SUPPORTED = (
+    "The offline engine only runs the assessment interview; it cannot answer free-form requests. "
+    "Set AIOPS_MODEL to an LLM for that."
+)
+
+
+def respond(messages: list[dict]) -> str:
+    """The engine's reply content for a chat request (JSON for interpret, text otherwise)."""
+    ctx = extract_context(messages) or {}
+    task = ctx.get("task")
+    rubric = load_rubric()
+    if task == "interpret":
+        update = interpret(InterpretContext.model_validate(ctx), rubric, load_lexicon())
+        return update.model_dump_json()
+    if task == "ask":
+        return phrase_ask(AskContext.model_validate(ctx), rubric, load_phrasing())
+    if task == "summary":
+        return write_summary(SummaryContext.model_validate(ctx))
+    return _NOT_SUPPORTED
+
+
+def _tokens(text: str) -> int:
+    # A rough count (about 4 characters a token) so usage is reported like a real provider's.
+    return max(1, len(text) // 4)
+
+
+class OfflineEngine(CustomLLM):
+    """litellm.CustomLLM that answers from the rubric data, deterministically and locally."""
+
+    def completion(self, model, messages, api_base, custom_prompt_dict, model_response, print_verbose,
+                   encoding, api_key, logging_obj, optional_params, acompletion=None, litellm_params=None,
+                   logger_fn=None, headers=None, timeout=None, client=None) -> ModelResponse:
+        content = respond(messages)
+        prompt_tokens = sum(_tokens(m.get("content") or "") for m in messages if isinstance(m.get("content"), str))
+        completion_tokens = _tokens(content)
+        return ModelResponse(
+            id=f"offline-{time.time_ns()}",
+            model=MODEL,
+            created=int(time.time()),
+            choices=[{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+            usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                   "total_tokens": prompt_tokens + completion_tokens},
+        )
+
+    async def acompletion(self, *args, **kwargs) -> ModelResponse:
+        return self.completion(*args, **kwargs)
+
+
+_registered = False
+
+
+def register() -> None:
+    """Make `offline/rubric` callable through litellm (idempotent)."""
+    global _registered
+    if _registered:
+        return
+    entries = [e for e in (litellm.custom_provider_map or []) if e.get("provider") != PROVIDER]
+    litellm.custom_provider_map = entries + [{"provider": PROVIDER, "custom_handler": OfflineEngine()}]
+    _registered = True
+
+
+__all__ = ["OfflineEngine", "register", "respond", "MODEL"]

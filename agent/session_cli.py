@@ -1,0 +1,106 @@
+"""`aiops-assess sessions` and `aiops-assess report`: reading saved sessions."""
+
+from __future__ import annotations
+
+import sys
+
+from agent.config import Settings
+from agent.sessions import SessionError, SessionInfo, list_sessions, open_checkpointer
+
+
+def session_info(settings: Settings, path) -> SessionInfo:
+    """Progress and level of one session file (errors reported in the info, not raised)."""
+    from agent.scoring import score
+    from agent.rubric import load_rubric
+
+    info = SessionInfo(name=path.stem, path=str(path), updated=path.stat().st_mtime)
+    try:
+        values = _values(settings, path.stem)
+    except SessionError as exc:
+        info.error = str(exc).split(". ")[0]
+        return info
+    answers = {k: v["score"] for k, v in values.get("answers", {}).items()}
+    info.answered = len(answers)
+    info.phase = values.get("phase", "new")
+    result = score(load_rubric(), answers)
+    info.total = result.total
+    info.level = result.level
+    return info
+
+
+def _values(settings: Settings, name: str) -> dict:
+    from agent.graph import build_graph
+
+    with open_checkpointer(settings.sessions_dir, name, must_exist=True) as saver:
+        graph = build_graph().compile(checkpointer=saver)
+        return graph.get_state({"configurable": {"thread_id": name}}).values or {}
+
+
+def print_sessions(settings: Settings) -> int:
+    from datetime import datetime
+
+    from rich.console import Console
+    from rich.table import Table
+
+    files = list_sessions(settings.sessions_dir)
+    console = Console()
+    if not files:
+        console.print(f"No sessions yet in {settings.sessions_dir}. Start one: aiops-assess chat --session NAME")
+        return 0
+    table = Table(title=f"Sessions in {settings.sessions_dir}")
+    for col in ("session", "progress", "phase", "level", "total", "updated"):
+        table.add_column(col)
+    for path in files:
+        i = session_info(settings, path)
+        if i.error:
+            table.add_row(i.name, "—", "unreadable", "—", "—", i.error)
+            continue
+        level = "—" if i.level is None else f"L{i.level}" + ("" if i.answered == 12 else " (partial)")
+        table.add_row(i.name, f"{i.answered}/12", i.phase, level, f"{i.total}/60",
+                      datetime.fromtimestamp(i.updated).strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+    return 0
+
+
+def print_report(settings: Settings, name: str, fmt: str) -> int:
+    """Print a finished session's report; for an unfinished one, the partial report so far."""
+    values = _values(settings, name)
+    if not values:
+        raise SessionError(f"Session '{name}' has not started yet. Run: aiops-assess chat --session {name}")
+    if fmt == "md" and values.get("report_md"):
+        sys.stdout.write(values["report_md"] + "\n")
+        return 0
+    from agent.report import AssessmentResult, render_json, render_markdown
+    from agent.rubric import load_rubric
+    from agent.transitions import load_transitions
+
+    result = AssessmentResult.model_validate(values["result"]) if values.get("report_md") \
+        else partial_result(settings, name, values)
+    text = render_json(result) if fmt == "json" else render_markdown(load_rubric(), load_transitions(), result)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def partial_result(settings: Settings, name: str, values: dict):
+    """An AssessmentResult for a session still in progress (marked partial by the scoring)."""
+    from datetime import date
+
+    from agent.report import AssessmentResult, UsageSummary
+    from agent.rubric import load_rubric
+    from agent.schemas import AnswerRecord
+    from agent.scoring import score
+
+    rubric = load_rubric()
+    answers = values.get("answers", {})
+    calls = values.get("calls", [])
+    return AssessmentResult(
+        session=name, organization=None, assessed_on=date.today().isoformat(),
+        assessed_by="aiops-assess interview (in progress)", model=values.get("model", "unknown"),
+        rubric_version=rubric.version, assessment=score(rubric, {k: v["score"] for k, v in answers.items()}),
+        answers={k: AnswerRecord.model_validate(v) for k, v in answers.items()},
+        finished_early=True, summary=None,
+        usage=UsageSummary(model_calls=len(calls), prompt_tokens=sum(c.get("prompt_tokens", 0) for c in calls),
+                           completion_tokens=sum(c.get("completion_tokens", 0) for c in calls),
+                           cost_usd=round(sum(c.get("cost_usd", 0.0) for c in calls), 6)),
+        notes=["The interview is still in progress."],
+    )

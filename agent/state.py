@@ -1,0 +1,68 @@
+"""The interview's state, as the checkpointer stores it after every step.
+
+Plain JSON-able data only (dicts of pydantic dumps), so a session file can be read back by any
+later version and by `aiops-assess sessions` without the graph.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, TypedDict
+
+Phase = Literal["interview", "confirm", "report", "done"]
+
+
+class Message(TypedDict):
+    role: Literal["assistant", "user"]
+    content: str
+
+
+class InterviewState(TypedDict, total=False):
+    messages: Annotated[list[Message], operator.add]
+    """The conversation as shown to the user, appended to by every node that speaks or listens."""
+
+    answers: dict[str, dict]
+    """Question id -> AnswerRecord (score, confidence, verbatim evidence, turn, source)."""
+
+    phase: Phase
+    """interview: asking questions; confirm: showing our understanding; report/done: finished."""
+
+    current: str | None
+    """The question the last assistant message asked (None before the first and after the last)."""
+
+    asked: list[str]
+    """Questions in the order they were put, for /back."""
+
+    attempts: dict[str, int]
+    """How often each question has been put, so an unanswerable one is not asked forever."""
+
+    skipped: list[str]
+    """Questions the user chose to skip; not asked again, reported as missing."""
+
+    reply: str
+    """The latest user reply, cleaned (control characters removed, truncated to the limit)."""
+
+    command: str | None
+    """The command the latest reply expressed (skip, back, finish, confirm), if any."""
+
+    update: dict | None
+    """The latest verified RubricUpdate, for acknowledging and planning."""
+
+    notices: list[str]
+    """Things to tell the user with the next message (truncation, dropped evidence, ...)."""
+
+    plan: dict | None
+    """The planner's decision (action, question, mode) for the ask/confirm nodes."""
+
+    finished_early: bool
+    user_turns: int
+    calls: Annotated[list[dict], operator.add]
+    """Every model call: task, model, tokens, cost, latency, ok/error."""
+
+    model: str
+    """The model the session runs on."""
+
+    result: dict | None
+    """The final AssessmentResult (JSON export), set by the report node."""
+
+    report_md: str | None

@@ -1,0 +1,159 @@
+"""The terminal chat loop (rich): Markdown replies, a progress line, slash commands, and safe
+exits. Works interactively and with replies piped on stdin, one per line."""
+
+from __future__ import annotations
+
+import sys
+
+from agent.cli import EXIT_INTERRUPTED, EXIT_OK, HELP
+from agent.config import Settings
+
+LOCAL = {"/status", "/report", "/help", "/quit", "/exit", "/?"}
+
+
+class _Out:
+    """Printing for the chat, rich Markdown on a terminal and plain text when piped."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.rich = sys.stdout.isatty()
+        self.console = Console(highlight=False)
+        self.streamed = False
+
+    def assistant(self, text: str) -> None:
+        if self.streamed:
+            self.console.print()
+            self.streamed = False
+            return
+        if self.rich:
+            from rich.markdown import Markdown
+
+            self.console.print(Markdown(text))
+            self.console.print()
+        else:  # piped: the Markdown source, unwrapped, is what a log or another program wants
+            sys.stdout.write(text.rstrip() + "\n\n")
+            sys.stdout.flush()
+
+    def token(self, tok: str) -> None:
+        self.streamed = True
+        self.console.print(tok, end="", markup=False)
+
+    def info(self, text: str) -> None:
+        if self.rich:
+            self.console.print(text, style="dim", markup=False)
+        else:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+
+def _resume_hint(name: str) -> str:
+    return f"Progress saved. Resume with: aiops-assess chat --session {name}"
+
+
+def run_chat(settings: Settings, session: str) -> int:
+    """Run or resume the named interview until it ends, the user quits, or input runs out."""
+    from agent.llm import Gateway
+    from agent.sessions import open_checkpointer, session_path
+
+    out = _Out()
+    gateway = Gateway(settings)
+    interactive = sys.stdin.isatty()
+    if not interactive:
+        sys.stdin.reconfigure(errors="replace")
+    new = not session_path(settings.sessions_dir, session).exists()
+    out.info(f"Session {session} ({'new' if new else 'resumed'}) · model {gateway.model} · /help for commands")
+    if new:
+        # The opening is fixed text: show it before langgraph and litellm have loaded (they take
+        # seconds), while the interviewee reads. The graph's greet node writes the same message.
+        from agent.phrasing import load_phrasing, opening_message
+        from agent.rubric import load_rubric
+
+        out.assistant(opening_message(load_rubric(), load_phrasing(), gateway.notice))
+    gateway.warm_up()  # litellm imports in the background
+    with open_checkpointer(settings.sessions_dir, session) as saver:
+        from agent.interview import Interview
+
+        iv = Interview(settings, session, saver, gateway, on_token=out.token if interactive else None)
+        if iv.is_done:
+            out.info(f"This session is complete. Print its report with: aiops-assess report --session {session}")
+            return EXIT_OK
+        opening = iv.start()
+        if not new:
+            for msg in opening:
+                out.assistant(msg)
+        try:
+            while not iv.is_done:
+                try:
+                    line = out.console.input("[bold cyan]you ›[/] ") if interactive else _read_line()
+                except EOFError:
+                    out.info(_resume_hint(session))
+                    return EXIT_OK
+                cmd = line.strip().lower()
+                if cmd in LOCAL:
+                    if cmd in ("/quit", "/exit"):
+                        out.info(_resume_hint(session))
+                        return EXIT_OK
+                    _local_command(cmd, iv, out)
+                    continue
+                if not interactive and line.strip():
+                    out.info(f"you › {line.strip()[:200]}")
+                try:
+                    for msg in iv.reply(line):
+                        out.assistant(msg)
+                except Exception as exc:  # the checkpoint before this turn is intact
+                    out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "
+                             f"{_resume_hint(session)}")
+                    return EXIT_INTERRUPTED
+                if not iv.is_done:
+                    out.info(_progress(iv))
+        except KeyboardInterrupt:
+            out.info("\n" + _resume_hint(session))
+            return EXIT_INTERRUPTED
+        out.info(f"Assessment complete. Report: aiops-assess report --session {session} [--format json]")
+    return EXIT_OK
+
+
+def _read_line() -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
+def _progress(iv) -> str:
+    from agent.answers import progress_line
+
+    return progress_line(iv.services.rubric, iv.state.get("answers", {}))
+
+
+def _local_command(cmd: str, iv, out: _Out) -> None:
+    if cmd in ("/help", "/?"):
+        out.info(HELP)
+    elif cmd == "/status":
+        out.console.print(status_markdown(iv))
+    elif cmd == "/report":
+        md = iv.state.get("report_md")
+        out.assistant(md) if md else out.info("No report yet: answer the questions or type /finish.")
+
+
+def status_markdown(iv):
+    """The answers and scores so far, as a rich table."""
+    from rich.table import Table
+
+    from agent.scoring import score
+
+    rubric = iv.services.rubric
+    answers = iv.state.get("answers", {})
+    table = Table(title=_progress(iv), show_lines=False)
+    for col in ("q", "question", "answer", "conf."):
+        table.add_column(col)
+    for q in rubric.questions:
+        a = answers.get(q.id)
+        table.add_row(q.id, q.text, f"{a['score']} · {q.label(a['score'])}" if a else "—",
+                      f"{a['confidence']:.2f}" if a else "")
+    result = score(rubric, {k: v["score"] for k, v in answers.items()})
+    lo, hi = result.level_range
+    level = f"Level {lo}" if lo == hi else f"Level {lo}–{hi} (provisional)"
+    table.caption = f"Total so far {result.total}/60 · {level} · calls {len(iv.state.get('calls', []))}"
+    return table

@@ -1,0 +1,111 @@
+"""Benchmarks of the terminal interview on the offline engine (not timed tests).
+
+1. Start-up: time from launching `aiops-assess chat` to the first question on screen.
+2. Agent overhead per turn: wall time of one user turn through the graph (SQLite checkpointer,
+   offline engine), p50/p95 over scripted interviews, litellm already imported.
+3. Model calls per user turn.
+
+Run: uv run python benchmarks/bench_chat.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCRIPT = [
+    "Everything goes through our LiteLLM proxy.",
+    "If OpenAI is down the proxy fails over to Anthropic automatically.",
+    "We log every request and response in the proxy, that's it for tracing.",
+    "Quality is only measured by thumbs up and down from users.",
+    "The assistant keeps the conversation history within a session only.",
+    "We have a RAG setup with pgvector over our Confluence.",
+    "Mostly simple chains built with LangChain.",
+    "The model can call a couple of predefined tools like search.",
+    "We track cost per application in the LiteLLM dashboard.",
+    "Alerts fire when a team reaches 80% of its monthly budget.",
+    "Each team gets its own virtual key from the gateway.",
+    "We have a policy that says not to paste customer data, nothing technical.",
+    "yes",
+]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def startup(runs: int, data_dir: str) -> list[float]:
+    """Seconds until the first question's text appears on stdout."""
+    exe = ROOT / ".venv" / "bin" / "aiops-assess"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "agent.cli"]
+    marker = "How do your applications reach AI models today"
+    env = {**os.environ, "AIOPS_DATA_DIR": data_dir, "AIOPS_MODEL": "offline/rubric", "PYTHONUNBUFFERED": "1"}
+    times = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.Popen([*cmd, "chat", "--session", f"startup-{i}"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+        seen = ""
+        while marker not in seen:
+            line = p.stdout.readline()
+            if not line:
+                break
+            seen += line
+        times.append(time.perf_counter() - t0)
+        p.stdin.close()
+        p.wait(timeout=60)
+    return times
+
+
+def turns(runs: int, data_dir: str) -> tuple[list[float], float]:
+    """Per-turn wall times (ms) and model calls per user turn."""
+    os.environ["AIOPS_DATA_DIR"] = data_dir
+    os.environ["AIOPS_MODEL"] = "offline/rubric"
+    from agent.config import load_settings
+    from agent.interview import Interview
+    from agent.llm import Gateway
+    from agent.sessions import open_checkpointer
+
+    settings = load_settings()
+    gateway = Gateway(settings)
+    gateway.warm_up().join()
+    ms, calls, user_turns = [], 0, 0
+    for r in range(runs):
+        with open_checkpointer(settings.sessions_dir, f"turns-{r}") as saver:
+            iv = Interview(settings, f"turns-{r}", saver, gateway)
+            iv.start()
+            for reply in SCRIPT:
+                t0 = time.perf_counter()
+                iv.reply(reply)
+                ms.append((time.perf_counter() - t0) * 1000)
+            calls += len(iv.state["calls"])
+            user_turns += iv.state["user_turns"]
+    return ms, calls / user_turns
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        st = startup(args.runs, d)
+        ms, per_turn = turns(args.runs, d)
+    print(f"start-up to first question: median {statistics.median(st):.2f} s, max {max(st):.2f} s ({len(st)} runs)")
+    print(f"turn overhead (offline engine, SQLite): p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms, "
+          f"max {max(ms):.1f} ms ({len(ms)} turns)")
+    print(f"model calls per user turn: {per_turn:.2f}")
+
+
+if __name__ == "__main__":
+    main()
