@@ -11,6 +11,7 @@ litellm takes seconds to import, so nothing here imports it until the first call
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -133,6 +134,8 @@ class Gateway:
         self.choice = choice or choose_model(settings)
         self._router = None
         self._lock = threading.Lock()
+        self._warm: threading.Thread | None = None
+        self._warm_error: Exception | None = None
         self.notice = self.choice.notice
 
     @property
@@ -140,11 +143,31 @@ class Gateway:
         return self.choice.model
 
     # -- set-up -----------------------------------------------------------------------------
+    @property
+    def known_provider(self) -> bool:
+        """True when the model's provider is one we can vet without litellm."""
+        prov = provider_of(self.choice.model)
+        return prov in _KEY_ENV or prov in _KEYLESS
+
     def warm_up(self) -> threading.Thread:
         """Import litellm and build the router in the background, so the first call is fast."""
-        t = threading.Thread(target=self._get_router, name="litellm-warm-up", daemon=True)
-        t.start()
-        return t
+        def run() -> None:
+            try:
+                self._get_router()
+            except Exception as exc:  # surfaced by ready()
+                self._warm_error = exc
+
+        self._warm = threading.Thread(target=run, name="litellm-warm-up", daemon=True)
+        self._warm.start()
+        return self._warm
+
+    def ready(self) -> None:
+        """Wait for the router; raises ModelUnavailable if the configured model cannot be used."""
+        if self._warm is None:
+            self.warm_up()
+        self._warm.join()
+        if self._warm_error is not None:
+            raise self._warm_error
 
     def _get_router(self):
         with self._lock:
@@ -156,7 +179,7 @@ class Gateway:
         import litellm
         from litellm import Router
 
-        from agent.offline.provider import register
+        from agent.offline.provider import preload, register
 
         import logging
 
@@ -166,6 +189,8 @@ class Gateway:
         litellm.drop_params = True
         register()
         self._check_model_known(litellm)
+        if OFFLINE_MODEL in (self.choice.model, *self.choice.fallbacks):
+            preload()
         names = [self.choice.model, *self.choice.fallbacks]
         model_list = []
         for i, m in enumerate(names):
@@ -216,10 +241,11 @@ class Gateway:
 
     def structured(self, task: str, messages: list[dict], schema: type[T]) -> tuple[T | None, list[CallRecord]]:
         """Ask for `schema` as JSON; validate; retry once with the error; None if it still fails."""
+        self._get_router()  # litellm must finish importing (maybe in warm-up) before we touch it
         records: list[CallRecord] = []
         attempt_messages = list(messages)
         for attempt in range(2):
-            resp, rec = self._call(task, attempt_messages, response_format=schema)
+            resp, rec = self._call(task, attempt_messages, response_format=_response_format(schema))
             records.append(rec)
             if resp is None:
                 return None, records
@@ -246,10 +272,10 @@ class Gateway:
         return self._stream(task, messages, on_token)
 
     def _stream(self, task: str, messages: list[dict], on_token: Callable[[str], None]):
+        router = self._get_router()  # first: it waits for litellm's import to complete
         import litellm
 
         start = time.perf_counter()
-        router = self._get_router()
         chunks, parts = [], []
         try:
             for chunk in router.completion(model="m0", messages=messages, temperature=self.settings.temperature,
@@ -267,6 +293,15 @@ class Gateway:
         except Exception:
             rec = CallRecord(task=task, model=self.choice.model, latency_ms=(time.perf_counter() - start) * 1000)
         return "".join(parts).strip() or None, [rec]
+
+
+@functools.lru_cache(maxsize=16)
+def _response_format(schema: type[BaseModel]) -> dict:
+    """The JSON-schema response_format litellm derives from a pydantic model, computed once
+    (litellm would rebuild it on every call, a few ms each)."""
+    from litellm.llms.base_llm.base_utils import type_to_response_format_param
+
+    return type_to_response_format_param(schema)
 
 
 def _cost(resp, model: str) -> float:

@@ -34,6 +34,17 @@ class UsageSummary(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
 
+    @classmethod
+    def from_calls(cls, calls: Iterable[Mapping]) -> "UsageSummary":
+        """Totals over the interview state's call records."""
+        calls = list(calls)
+        return cls(
+            model_calls=len(calls),
+            prompt_tokens=sum(c.get("prompt_tokens", 0) for c in calls),
+            completion_tokens=sum(c.get("completion_tokens", 0) for c in calls),
+            cost_usd=round(sum(c.get("cost_usd", 0.0) for c in calls), 6),
+        )
+
 
 class AssessmentResult(BaseModel):
     """Everything a report needs; also the JSON export (which adds a computed `advice` block)."""

@@ -75,32 +75,23 @@ def print_report(settings: Settings, name: str, fmt: str) -> int:
     from agent.transitions import load_transitions
 
     result = AssessmentResult.model_validate(values["result"]) if values.get("report_md") \
-        else partial_result(settings, name, values)
-    text = render_json(result) if fmt == "json" else render_markdown(load_rubric(), load_transitions(), result)
+        else partial_result(name, values)
+    rubric, transitions = load_rubric(), load_transitions()
+    text = render_json(result, rubric, transitions) if fmt == "json" else render_markdown(rubric, transitions, result)
     sys.stdout.write(text + "\n")
     return 0
 
 
-def partial_result(settings: Settings, name: str, values: dict):
+def partial_result(name: str, values: dict):
     """An AssessmentResult for a session still in progress (marked partial by the scoring)."""
-    from datetime import date
-
-    from agent.report import AssessmentResult, UsageSummary
+    from agent.report import UsageSummary, build_result
     from agent.rubric import load_rubric
     from agent.schemas import AnswerRecord
-    from agent.scoring import score
 
-    rubric = load_rubric()
-    answers = values.get("answers", {})
-    calls = values.get("calls", [])
-    return AssessmentResult(
-        session=name, organization=None, assessed_on=date.today().isoformat(),
-        assessed_by="aiops-assess interview (in progress)", model=values.get("model", "unknown"),
-        rubric_version=rubric.version, assessment=score(rubric, {k: v["score"] for k, v in answers.items()}),
-        answers={k: AnswerRecord.model_validate(v) for k, v in answers.items()},
-        finished_early=True, summary=None,
-        usage=UsageSummary(model_calls=len(calls), prompt_tokens=sum(c.get("prompt_tokens", 0) for c in calls),
-                           completion_tokens=sum(c.get("completion_tokens", 0) for c in calls),
-                           cost_usd=round(sum(c.get("cost_usd", 0.0) for c in calls), 6)),
+    return build_result(
+        load_rubric(), name,
+        {k: AnswerRecord.model_validate(v) for k, v in values.get("answers", {}).items()},
+        model=values.get("model", "unknown"), assessed_by="aiops-assess interview (in progress)",
+        finished_early=True, usage=UsageSummary.from_calls(values.get("calls", [])),
         notes=["The interview is still in progress."],
     )

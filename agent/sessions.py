@@ -73,7 +73,7 @@ def open_checkpointer(sessions_dir: Path, name: str, *, must_exist: bool = False
                            f"Start it with: aiops-assess chat --session {name}")
     try:
         sessions_dir.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(str(path), check_same_thread=False)
+        con = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     except (OSError, sqlite3.Error) as exc:
         raise SessionError(f"Cannot open session storage {path}: {exc}. Check data_dir in config "
                            "(or AIOPS_DATA_DIR).") from exc

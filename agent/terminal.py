@@ -3,7 +3,9 @@ exits. Works interactively and with replies piped on stdin, one per line."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 from agent.cli import EXIT_INTERRUPTED, EXIT_OK, HELP
 from agent.config import Settings
@@ -51,11 +53,25 @@ def _resume_hint(name: str) -> str:
     return f"Progress saved. Resume with: aiops-assess chat --session {name}"
 
 
+def _watch_ctrl_c() -> threading.Event:
+    """Remember that Ctrl-C was pressed: an interrupt that lands inside a library (e.g. while
+    litellm imports) can surface as some other exception, which must still read as Ctrl-C."""
+    pressed = threading.Event()
+
+    def handler(signum, frame):
+        pressed.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return pressed
+
+
 def run_chat(settings: Settings, session: str) -> int:
     """Run or resume the named interview until it ends, the user quits, or input runs out."""
     from agent.llm import Gateway
     from agent.sessions import open_checkpointer, session_path
 
+    ctrl_c = _watch_ctrl_c()
     out = _Out()
     gateway = Gateway(settings)
     interactive = sys.stdin.isatty()
@@ -71,6 +87,11 @@ def run_chat(settings: Settings, session: str) -> int:
 
         out.assistant(opening_message(load_rubric(), load_phrasing(), gateway.notice))
     gateway.warm_up()  # litellm imports in the background
+    if not gateway.known_provider:
+        shown = gateway.notice
+        gateway.ready()  # an unknown model string must fail (or fall back) now, not mid-interview
+        if gateway.notice and gateway.notice != shown:
+            out.info(gateway.notice)
     with open_checkpointer(settings.sessions_dir, session) as saver:
         from agent.interview import Interview
 
@@ -102,6 +123,8 @@ def run_chat(settings: Settings, session: str) -> int:
                     for msg in iv.reply(line):
                         out.assistant(msg)
                 except Exception as exc:  # the checkpoint before this turn is intact
+                    if ctrl_c.is_set():
+                        raise KeyboardInterrupt from exc
                     out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "
                              f"{_resume_hint(session)}")
                     return EXIT_INTERRUPTED

@@ -139,3 +139,30 @@ def test_corrupted_db_does_not_affect_others(env):
     r = cli(["chat", "--session", "two"], env, "hi\n")
     assert r.returncode == 2 and "not an aiops-assess session file" in r.stderr
     assert cli(["report", "--session", "one"], env).returncode == 0
+
+
+def test_unknown_model_string(env):
+    env["AIOPS_MODEL"] = "nosuchprovider/model-x"
+    r = cli(["chat", "--session", "unk"], env, "Everything goes through our LiteLLM proxy.\n")
+    assert r.returncode == 0, r.stderr
+    assert "does not know the model 'nosuchprovider/model-x'" in r.stdout
+    data = json.loads(cli(["report", "--session", "unk", "--format", "json"], env).stdout)
+    assert data["model"] == "offline/rubric" and data["answers"]["q1"]["score"] == 2
+    env["AIOPS_OFFLINE_FALLBACK"] = "false"
+    r = cli(["chat", "--session", "unk2"], env, "hi\n")
+    assert r.returncode == 2 and "does not know the model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ctrl_c_keeps_progress_and_says_how_to_resume(env):
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "chat", "--session", "intr"], cwd=ROOT, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(FULL[0] + "\n")
+    proc.stdin.flush()
+    db_ready = time.time() + 90
+    while time.time() < db_ready and "1/12" not in cli(["sessions"], env).stdout:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Resume with: aiops-assess chat --session intr" in out
+    assert "Traceback" not in err
+    assert "1/12" in cli(["sessions"], env).stdout

@@ -132,3 +132,11 @@ def test_bare_number_answers_the_current_question():
     iv.start()
     iv.reply("2")
     assert iv.state["answers"]["q1"]["score"] == 2
+
+
+def test_current_scores_on_request():
+    iv = new_interview()
+    run_script(iv, ["Everything goes through our LiteLLM proxy."])
+    msgs = iv.reply("What's my score so far?")
+    assert "Gateway 2.0" in msgs[-1] and "total 2" in msgs[-1]
+    assert iv.state["current"] == "q2"

@@ -233,3 +233,29 @@ def test_lexicon_validation_rejects_bad_data(tmp_path):
     with pytest.raises(LexiconError):
         load_lexicon(bad)
     assert isinstance(LEX, Lexicon) and load_lexicon() is LEX
+
+
+# --- held-out accuracy ------------------------------------------------------------------------
+
+HELDOUT = yaml.safe_load((Path(__file__).parent / "data" / "offline_heldout.yaml").read_text(encoding="utf-8"))
+
+
+def test_heldout_accuracy():
+    """Replies the lexicon was not written from (tests/data/offline_heldout.yaml); a floor, not 100%."""
+    exact = within_one = false_pos = 0
+    misses = []
+    for case in HELDOUT:
+        got, gold = scores(run(case["reply"], case.get("current"))), case["expect"]
+        exact += got == gold
+        within_one += set(got) == set(gold) and all(abs(got[q] - gold[q]) <= 1 for q in gold)
+        false_pos += len(set(got) - set(gold))
+        if got != gold:
+            misses.append(f"{case['reply']!r} (current {case.get('current')}): {got} != {gold}")
+    n = len(HELDOUT)
+    print(f"\nheld-out: {exact}/{n} exact ({exact / n:.1%}), {within_one / n:.1%} within one, "
+          f"{false_pos} false positives")
+    for m in misses:
+        print("  MISS", m)
+    assert n >= 60
+    assert exact / n >= 0.92, "\n".join(misses)
+    assert false_pos <= 6, "\n".join(misses)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.answers import known_answers, progress_line
+from agent.answers import known_answers, scores_line
 from agent.context import Services
 from agent.nodes.interpret import brief
 from agent.prompts import render
@@ -32,7 +32,7 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
         respond_to=QuestionBack.model_validate(back) if back else None,
         show_options=bool(back and back.get("kind") == "options"),
         notices=list(state.get("notices", [])),
-        progress=progress_line(rubric, answers),
+        progress=scores_line(rubric, answers),
     )
     text, calls = svc.gateway.text("ask", render("ask", ctx), on_token=svc.on_token)
     if not text:

@@ -39,6 +39,12 @@ def interpret(state: InterviewState, runtime: Runtime[Services]) -> dict:
                        "your words are kept — let's continue.")
         return {"update": None, "notices": notices, "calls": [c.model_dump() for c in calls]}
 
+    switched = {}
+    if state.get("model") and svc.gateway.model != state.get("model"):
+        # The gateway gave up on the configured model when it first loaded (e.g. unknown model).
+        switched = {"model": svc.gateway.model}
+        notices.append(svc.gateway.notice or f"Now using {svc.gateway.model}.")
+
     user_texts = [m["content"] for m in messages if m["role"] == "user"]
     verified, dropped = verify(update, user_texts)
     if dropped:
@@ -51,4 +57,5 @@ def interpret(state: InterviewState, runtime: Runtime[Services]) -> dict:
                              current=state.get("current"), threshold=svc.settings.confidence_threshold)
     data = verified.model_dump()
     data["changed"] = changed
-    return {"answers": answers, "update": data, "notices": notices, "calls": [c.model_dump() for c in calls]}
+    return {"answers": answers, "update": data, "notices": notices, "calls": [c.model_dump() for c in calls],
+            **switched}

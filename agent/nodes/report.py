@@ -3,14 +3,13 @@ and render the report the user leaves with."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from langgraph.runtime import Runtime
 
 from agent.context import Services
 from agent.prompts import render
-from agent.report import AssessmentResult, UsageSummary, render_markdown
+from agent.report import UsageSummary, build_result, render_markdown
 from agent.schemas import AnswerRecord, SummaryContext
+from agent.scoring import Assessment
 from agent.scoring import score as score_answers
 from agent.state import InterviewState
 from agent.transitions import load_transitions
@@ -40,29 +39,17 @@ def _summary_context(rubric, assessment) -> SummaryContext:
 def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
     svc = runtime.context
     rubric = svc.rubric
-    from agent.scoring import Assessment
-
     assessment = Assessment.model_validate(state["result"]["assessment"])
     summary, calls = svc.gateway.text("summary", render("summary", _summary_context(rubric, assessment)))
-    all_calls = [*state.get("calls", []), *[c.model_dump() for c in calls]]
-    result = AssessmentResult(
-        session=svc.session,
-        organization=None,
-        assessed_on=date.today().isoformat(),
-        assessed_by="aiops-assess interview",
+    call_dicts = [c.model_dump() for c in calls]
+    result = build_result(
+        rubric, svc.session,
+        {q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()},
         model=state.get("model") or svc.gateway.model,
-        rubric_version=rubric.version,
-        assessment=assessment,
-        answers={q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()},
         finished_early=bool(assessment.missing),
         summary=summary,
-        usage=UsageSummary(
-            model_calls=len(all_calls),
-            prompt_tokens=sum(c.get("prompt_tokens", 0) for c in all_calls),
-            completion_tokens=sum(c.get("completion_tokens", 0) for c in all_calls),
-            cost_usd=round(sum(c.get("cost_usd", 0.0) for c in all_calls), 6),
-        ),
-        notes=[f"Skipped: {', '.join(state.get('skipped', []))}"] if state.get("skipped") else [],
+        usage=UsageSummary.from_calls([*state.get("calls", []), *call_dicts]),
+        notes=[f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else [],
     )
     md = render_markdown(rubric, load_transitions(), result)
     return {
@@ -70,5 +57,5 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         "result": result.model_dump(mode="json"),
         "report_md": md,
         "phase": "done",
-        "calls": [c.model_dump() for c in calls],
+        "calls": call_dicts,
     }

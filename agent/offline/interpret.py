@@ -13,7 +13,19 @@ Resolution rules (documented because they are judgement calls):
   themselves), except that a weak later reading (confidence < 0.6) does not replace an earlier
   confident one (>= 0.75);
 - hedged statements (pilots, minorities, plans) only count when nothing unhedged was said about
-  the question, and then as one option lower with confidence 0.5 (which asks again).
+  the question, and then as one option lower with confidence 0.5 (which asks again) -- and only
+  for the question just asked: a pilot mentioned in passing answers nothing else;
+- a minority of *people* ("a few people read a sample") does not hedge the manual options
+  (score <= 1), which by nature are done by a few people (lexicon `staff_hedges`);
+- "the rest have nothing", "nothing in prod" vote the bare-no option of the hedged question (or
+  the current one) (lexicon `rest_none`);
+- within a sentence a clause about the majority ("most teams ...", "mostly ...") outweighs a
+  same-sentence statement about others (+0.5 weight);
+- a lapse word earlier in the clause ("we used to have alerts") denies the cues after it, unless
+  the clause turns to the present ("stopped X and now use Y");
+- a cue inside a longer non-generic cue of another question belongs to that one ("gateway" in
+  "authenticate to the gateway"); a tool named as the place where something else happens ("caps
+  in LiteLLM") does not answer its own question unless that question was asked (lexicon `passing`).
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ _INTERROGATIVE = re.compile(
 )
 _HAS_NUMBER = re.compile(r"[0-5]|zero|one|two|three|four|five")
 _EXPLICIT_W = 10.0
+_NOW = re.compile(r"\b(now|today|these days|nowadays|since then|instead|currently)\b")
 _EVIDENCE_MAX = 240
 _rubric_cue_cache: dict[int, tuple[Rubric, tuple[Cue, ...]]] = {}
 
@@ -170,7 +183,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
         any_topic = any_topic or topical
         votes.extend(sent_votes)
 
-    answers = _resolve(votes, reply, low, sents, clauses)
+    answers = _resolve(votes, reply, low, sents, clauses, current)
     interview_words = any_match(lex.interview_vocab, low) is not None
     n_words = len(low.split())
     off_topic = (not answers and question_back is None and not wants_stop and not any_topic and not injected
@@ -213,11 +226,15 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
     """Votes from one sentence, and whether it touched any question's topic."""
     cidx = SpanIndex(cls)
     s = low[a:b]
+    hits = _drop_contained(hits)
+    # Per clause: 0 not hedged, 1 hedged, 2 hedged only by a minority of people ("a few people
+    # read a sample"), which does not hedge the manual options (score <= 1).
     if any_match(lex.hedges, s):
-        hedged_cl = [bool(any_match(lex.hedges, low[ca:cb])) and not any_match(lex.majority, low[ca:cb])
-                     for ca, cb in cls]
+        hedged_cl = [_hedge_kind(low[ca:cb], lex) for ca, cb in cls]
     else:
-        hedged_cl = [False] * len(cls)
+        hedged_cl = [0] * len(cls)
+    majority_cl = [bool(any_match(lex.majority, low[ca:cb])) for ca, cb in cls] if any_match(lex.majority, s) \
+        else [False] * len(cls)
     # A trailing hedge without its own content ("..., but only in a pilot") hedges what precedes.
     has_cue = [False] * len(cls)
     for cue, ms, _ in hits:
@@ -226,15 +243,16 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
             has_cue[ci] = True
     for ci in range(1, len(cls)):
         if hedged_cl[ci] and not has_cue[ci]:
-            hedged_cl[ci - 1] = True
-    lapses = [m.start() for rx in lex.lapsed for m in rx.finditer(s)]
-    lapse_at = a + max(lapses) if lapses else None
+            hedged_cl[ci - 1] = max(hedged_cl[ci - 1], hedged_cl[ci])
+    lapses = [a + m.start() for rx in lex.lapsed for m in rx.finditer(s)]
+    lapse_at = max(lapses) if lapses else None
 
     active: set[str] = set()
     raw: list[tuple[Cue, int, int, int, bool]] = []  # cue, start, end, clause, negated
     for cue, ms, me in hits:
         ci = max(cidx.find(ms), 0)
-        neg = negs.negated(cls[ci], ms, me) or (lapse_at is not None and ms < lapse_at)
+        neg = negs.negated(cls[ci], ms, me) or (lapse_at is not None and (
+            ms < lapse_at or _lapsed_after(low, cls[ci], lapses, ms)))
         raw.append((cue, ms, me, ci, neg))
         if cue.score is None or (not cue.generic and not neg):
             active.add(cue.qid)
@@ -242,9 +260,15 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
     if current:
         active.add(current)
 
+    # Passing mentions ("caps per team in LiteLLM"): a question that is neither asked nor
+    # otherwise stated here is not answered by a tool named as the place where something happens.
+    stated = {c.qid for c, ms, me, ci, neg in raw if c.score is not None and not c.generic
+              and not _passing(low, a, ms, lex)}
     votes: list[_Vote] = []
     for cue, ms, me, ci, neg in raw:
         if cue.qid not in active:
+            continue
+        if cue.qid != current and cue.qid not in stated and stated and _passing(low, a, ms, lex):
             continue
         # Generic cues only count where the question is otherwise established.
         if cue.generic and cue.qid != current and not any(
@@ -262,7 +286,19 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
         conf = _confidence(weight)
         if cue.generic and cue.qid == current and cue.qid not in {c.qid for c, *_ in raw if not c.generic}:
             conf -= 0.1
-        votes.append(_Vote(cue.qid, score, weight, conf, si, ms, me, hedged_cl[ci]))
+        hedged = hedged_cl[ci] == 1 or (hedged_cl[ci] == 2 and score > 1)
+        if majority_cl[ci] and not hedged:
+            weight += 0.5  # "most teams ..." outweighs a same-sentence statement about a few
+        votes.append(_Vote(cue.qid, score, weight, conf, si, ms, me, hedged))
+
+    # "..., the rest have nothing" / "nothing in prod": the organization's answer is the bare no.
+    if lex.rest_none and any_match(lex.rest_none, s):
+        targets = {v.qid for v in votes if v.hedged} or ({current} if current in asked else set())
+        for qid in targets:
+            ql = lexicon.questions[qid]
+            no = ql.no_score if ql.no_score is not None else ql.negated
+            m = any_match(lex.rest_none, s)
+            votes.append(_Vote(qid, no, 2.5, 0.7, si, a + m.start(), a + m.end()))
 
     # Bare answers to the question just asked ("no", "nope, nothing", "yes, basic logs").
     if current and current in asked:
@@ -290,6 +326,50 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
     return votes, topical
 
 
+def _hedge_kind(clause: str, lex) -> int:
+    """0: not hedged; 1: hedged; 2: hedged only by a minority of people (see staff_hedges)."""
+    if not any_match(lex.hedges, clause) or any_match(lex.majority, clause):
+        return 0
+    if lex.staff_hedges:
+        rest = clause
+        for rx in lex.staff_hedges:
+            rest = rx.sub(" ", rest)
+        if not any_match(lex.hedges, rest):
+            return 2
+    return 1
+
+
+def _lapsed_after(low: str, clause: tuple[int, int], lapses: list[int], ms: int) -> bool:
+    """"We used to have alerts": a lapse word earlier in the same clause denies the cue, unless
+    the clause turns to the present in between ("stopped X and now use Y")."""
+    for p in lapses:
+        if clause[0] <= p < ms and not _NOW.search(low, p, ms):
+            return True
+    return False
+
+
+def _passing(low: str, a: int, ms: int, lex) -> bool:
+    before = low[max(a, ms - 24):ms]
+    return any(rx.search(before) for rx in lex.passing)
+
+
+def _drop_contained(hits):
+    """A cue inside a longer cue of another question belongs to that one ("gateway" inside
+    "authenticate to the gateway")."""
+    if len(hits) < 2:
+        return hits
+    out = []
+    for h in hits:
+        c, ms, me = h
+        if c.score is not None and any(
+            o.qid != c.qid and o.score is not None and not o.generic and os_ <= ms and me <= oe and oe - os_ > me - ms
+            for o, os_, oe in hits
+        ):
+            continue
+        out.append(h)
+    return out
+
+
 def _explicit_target(s, a, m, raw, current, asked) -> str | None:
     ref = _QREF.search(s)
     if ref and f"q{ref.group(1)}" in asked:
@@ -301,7 +381,7 @@ def _explicit_target(s, a, m, raw, current, asked) -> str | None:
     return current
 
 
-def _resolve(votes: list[_Vote], reply: str, low: str, sents, clauses) -> list[ScoredAnswer]:
+def _resolve(votes: list[_Vote], reply: str, low: str, sents, clauses, current=None) -> list[ScoredAnswer]:
     by_q: dict[str, list[_Vote]] = {}
     for v in votes:
         by_q.setdefault(v.qid, []).append(v)
@@ -310,6 +390,8 @@ def _resolve(votes: list[_Vote], reply: str, low: str, sents, clauses) -> list[S
         vs = by_q[qid]
         plain = [v for v in vs if not v.hedged]
         hedged_only = not plain
+        if hedged_only and qid != current:
+            continue  # a pilot mentioned in passing says nothing about a question not asked
         pool = plain or vs
         # Best vote per sentence: heaviest, then highest score (the more specific option).
         per_sent: dict[int, _Vote] = {}

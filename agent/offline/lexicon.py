@@ -88,6 +88,9 @@ class Lexicon(_Strict):
     lapsed: list[str] = Field(default_factory=list)
     hedges: list[str] = Field(default_factory=list)
     majority: list[str] = Field(default_factory=list)
+    staff_hedges: list[str] = Field(default_factory=list)
+    rest_none: list[str] = Field(default_factory=list)
+    passing: list[str] = Field(default_factory=list)
     corrections: list[str] = Field(default_factory=list)
     stop: list[str] = Field(default_factory=list)
     injection: list[str] = Field(default_factory=list)
@@ -102,6 +105,7 @@ class Lexicon(_Strict):
 
     _v = field_validator(
         "negators", "negation_exceptions", "post_negators", "lapsed", "hedges", "majority",
+        "staff_hedges", "rest_none", "passing",
         "corrections", "stop", "injection", "explicit", "short_no", "short_yes", "interview_vocab",
     )(_check_patterns)
 
@@ -156,6 +160,9 @@ class CompiledLexicon:
     lapsed: tuple[re.Pattern[str], ...]
     hedges: tuple[re.Pattern[str], ...]
     majority: tuple[re.Pattern[str], ...]
+    staff_hedges: tuple[re.Pattern[str], ...]
+    rest_none: tuple[re.Pattern[str], ...]
+    passing: tuple[re.Pattern[str], ...]
     corrections: tuple[re.Pattern[str], ...]
     stop: tuple[re.Pattern[str], ...]
     injection: tuple[re.Pattern[str], ...]
@@ -202,6 +209,9 @@ class CompiledLexicon:
             lapsed=many(lex.lapsed),
             hedges=many(lex.hedges),
             majority=many(lex.majority),
+            staff_hedges=many(lex.staff_hedges),
+            rest_none=many(lex.rest_none),
+            passing=tuple(compile_pattern(p) for p in lex.passing),
             corrections=many(lex.corrections),
             stop=many(lex.stop),
             injection=many(lex.injection),

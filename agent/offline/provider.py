@@ -71,6 +71,13 @@ class OfflineEngine(CustomLLM):
 _registered = False
 
 
+def preload() -> None:
+    """Load the engine's data now (rubric, lexicon, phrasing) rather than on the first reply."""
+    load_rubric()
+    load_lexicon()
+    load_phrasing()
+
+
 def register() -> None:
     """Make `offline/rubric` callable through litellm (idempotent)."""
     global _registered
@@ -81,4 +88,4 @@ def register() -> None:
     _registered = True
 
 
-__all__ = ["OfflineEngine", "register", "respond", "MODEL"]
+__all__ = ["OfflineEngine", "preload", "register", "respond", "MODEL"]

@@ -1,0 +1,105 @@
+"""The LiteLLM gateway against a scripted provider: structured output, repair, degradation,
+fallbacks, streaming and usage records."""
+
+from __future__ import annotations
+
+import json
+
+import litellm
+import pytest
+
+from agent.config import load_settings
+from agent.llm import Gateway, ModelChoice
+from agent.schemas import RubricUpdate
+from tests.scripted_provider import install
+
+GOOD = json.dumps({"answers": [{"question_id": "q1", "score": 2, "confidence": 0.9,
+                                "evidence": "Everything goes through our LiteLLM proxy"}]})
+
+
+@pytest.fixture
+def scripted():
+    return install()
+
+
+def gateway(fallbacks=(), offline=False):
+    settings = load_settings().model_copy(update={"num_retries": 0})
+    fb = [*fallbacks, *(["offline/rubric"] if offline else [])]
+    return Gateway(settings, ModelChoice(model="scripted/primary", fallbacks=fb))
+
+
+MSGS = [{"role": "user", "content": "Read this."}]
+
+
+def test_structured_output_is_requested_as_schema_and_validated(scripted):
+    scripted.replies.append("```json\n" + GOOD + "\n```")
+    value, calls = gateway().structured("interpret", MSGS, RubricUpdate)
+    assert isinstance(value, RubricUpdate) and value.answers[0].score == 2
+    rf = scripted.params[0]["response_format"]
+    assert rf["type"] == "json_schema" and "answers" in json.dumps(rf["json_schema"]["schema"])
+    assert calls[0].ok and calls[0].prompt_tokens == 100 and calls[0].completion_tokens == 20
+
+
+def test_malformed_json_is_repaired_with_the_validation_error(scripted):
+    scripted.replies.extend(['{"answers": [{"question_id": "q99", "score": 9}]}', GOOD])
+    value, calls = gateway().structured("interpret", MSGS, RubricUpdate)
+    assert value is not None and value.answers[0].question_id == "q1"
+    assert len(calls) == 2 and not calls[0].ok and "invalid RubricUpdate" in calls[0].error
+    repair = scripted.requests[1][-1]["content"]
+    assert "not valid RubricUpdate" in repair and "q99" in scripted.requests[1][-2]["content"]
+
+
+def test_malformed_twice_degrades_to_none(scripted):
+    scripted.replies.extend(["not json", "still not json"])
+    value, calls = gateway().structured("interpret", MSGS, RubricUpdate)
+    assert value is None and len(calls) == 2 and not any(c.ok for c in calls)
+
+
+def test_rate_limited_primary_falls_back(scripted):
+    scripted.replies.extend([litellm.RateLimitError("slow down", llm_provider="scripted", model="primary"),
+                             "Hello from the backup"])
+    text, calls = gateway(fallbacks=["scripted/backup"]).text("ask", MSGS)
+    assert text == "Hello from the backup" and calls[0].model == "scripted/backup"
+
+
+def test_every_model_down_falls_back_to_offline_engine_when_allowed(scripted):
+    scripted.replies.append(litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary"))
+    from agent.prompts import render
+    from agent.schemas import InterpretContext, QuestionBrief
+
+    ctx = InterpretContext(reply="Everything goes through our LiteLLM proxy.",
+                           questions=[QuestionBrief(id="q1", dimension="gateway", text="How?")])
+    value, calls = gateway(offline=True).structured("interpret", render("interpret", ctx), RubricUpdate)
+    assert value is not None and value.answers[0].score == 2 and calls[0].model.startswith("offline")
+
+
+def test_every_model_down_without_offline_is_a_failed_record_not_a_crash(scripted):
+    scripted.replies.append(litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary"))
+    text, calls = gateway().text("ask", MSGS)
+    assert text is None and not calls[0].ok and "ServiceUnavailable" in calls[0].error
+
+
+def test_streaming_passes_tokens_as_they_arrive(scripted):
+    scripted.replies.append("How do your applications reach AI models?")
+    tokens: list[str] = []
+    text, calls = gateway().text("ask", MSGS, on_token=tokens.append)
+    assert len(tokens) == 7 and "".join(tokens) == text == "How do your applications reach AI models?"
+    assert calls[0].ok
+
+
+def test_whole_interview_on_a_failing_llm_degrades_gracefully(scripted):
+    """Bad JSON twice, then the provider is down: the interview goes on with the plain question
+    and loses nothing."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agent.interview import Interview
+
+    scripted.replies.extend(["garbage", "garbage",
+                             litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")])
+    iv = Interview(load_settings(), "g", InMemorySaver(), gateway())
+    iv.start()
+    msgs = iv.reply("Everything goes through our LiteLLM proxy.")
+    st = iv.state
+    assert "couldn't process that reply" in msgs[-1]
+    assert st["messages"][-2]["content"] == "Everything goes through our LiteLLM proxy."
+    assert msgs[-1].endswith(iv.services.rubric.question("q1").text)  # asked plainly again
