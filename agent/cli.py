@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from agent.config import ConfigError, load_settings
     from agent.llm import ModelUnavailable
-    from agent.rubric import RubricError
+    from agent.datafile import DataFileError
     from agent.sessions import SessionError
 
     try:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         from agent.session_cli import print_report
 
         return print_report(settings, args.session, args.format)
-    except (ConfigError, SessionError, RubricError, ModelUnavailable) as exc:
+    except (ConfigError, SessionError, DataFileError, ModelUnavailable) as exc:
         print(f"aiops-assess: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

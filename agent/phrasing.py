@@ -7,9 +7,9 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel
 
+from agent.datafile import load_yaml_model
 from agent.paths import KNOWLEDGE_DIR
 from agent.rubric import Rubric
 from agent.schemas import AskContext, SummaryContext
@@ -34,7 +34,7 @@ class Phrasing(BaseModel):
 @lru_cache(maxsize=2)
 def load_phrasing(path: Path = KNOWLEDGE_DIR / "phrasing.yaml") -> Phrasing:
     """The offline engine's templates (validated)."""
-    return Phrasing.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return load_yaml_model(path, Phrasing, "phrasing")
 
 
 def _pick(options: list[str], seed: str) -> str:

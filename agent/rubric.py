@@ -8,9 +8,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent.datafile import DataFileError, load_yaml_model
 from agent.paths import RUBRIC_PATH
 
 QUESTION_IDS = tuple(f"q{i}" for i in range(1, 13))
@@ -141,7 +141,7 @@ class Rubric(_Strict):
         raise ValueError(f"total {total} is outside 0..60")
 
 
-class RubricError(Exception):
+class RubricError(DataFileError):
     """The rubric file is missing or invalid."""
 
 
@@ -153,12 +153,4 @@ def parse_rubric(data: dict) -> Rubric:
 @lru_cache(maxsize=4)
 def load_rubric(path: Path | str = RUBRIC_PATH) -> Rubric:
     """Load and validate the rubric file; raises RubricError with the reason."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RubricError(f"cannot read rubric {p}: {exc}") from exc
-    try:
-        return parse_rubric(data)
-    except ValueError as exc:
-        raise RubricError(f"invalid rubric {p}: {exc}") from exc
+    return load_yaml_model(path, Rubric, "rubric", RubricError)

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agent.datafile import DataFileError, load_yaml_model
 from agent.paths import KNOWLEDGE_DIR
 from agent.rubric import DIMENSION_IDS, QUESTION_IDS
 
@@ -177,7 +177,7 @@ class Transitions(_Strict):
         return self.profiles[level]
 
 
-class TransitionsError(Exception):
+class TransitionsError(DataFileError):
     """The transitions file is missing or invalid."""
 
 
@@ -189,12 +189,4 @@ def parse_transitions(data: dict) -> Transitions:
 @lru_cache(maxsize=4)
 def load_transitions(path: Path | str = TRANSITIONS_PATH) -> Transitions:
     """Load and validate the transitions file (cached); raises TransitionsError with the reason."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TransitionsError(f"cannot read transitions {p}: {exc}") from exc
-    try:
-        return parse_transitions(data)
-    except ValueError as exc:
-        raise TransitionsError(f"invalid transitions {p}: {exc}") from exc
+    return load_yaml_model(path, Transitions, "transitions", TransitionsError)

@@ -19,24 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCRIPT = [
-    "Everything goes through our LiteLLM proxy.",
-    "If OpenAI is down the proxy fails over to Anthropic automatically.",
-    "We log every request and response in the proxy, that's it for tracing.",
-    "Quality is only measured by thumbs up and down from users.",
-    "The assistant keeps the conversation history within a session only.",
-    "We have a RAG setup with pgvector over our Confluence.",
-    "Mostly simple chains built with LangChain.",
-    "The model can call a couple of predefined tools like search.",
-    "We track cost per application in the LiteLLM dashboard.",
-    "Alerts fire when a team reaches 80% of its monthly budget.",
-    "Each team gets its own virtual key from the gateway.",
-    "We have a policy that says not to paste customer data, nothing technical.",
-    "yes",
-]
+# The user turns of a recorded interview, then "yes" to confirm the understanding.
+_SAMPLE = yaml.safe_load((ROOT / "evals/interviews/acme-retail-l2.yaml").read_text())
+SCRIPT = [t["content"] for t in _SAMPLE["transcript"] if t["role"] == "user"] + ["yes"]
 
 
 def pct(values: list[float], p: float) -> float:

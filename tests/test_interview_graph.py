@@ -1,22 +1,14 @@
 """Whole interviews driven through the graph with the offline engine."""
 
+from pathlib import Path
+
+import yaml
+
 from agent.graph import build_graph
 from tests.helpers import new_interview, run_script
 
-FULL = [
-    "Everything goes through our LiteLLM proxy.",
-    "If OpenAI is down the proxy fails over to Anthropic automatically.",
-    "We log every request and response in the proxy, that's it for tracing.",
-    "Quality is only measured by thumbs up and down from users.",
-    "The assistant keeps the conversation history within a session only.",
-    "We have a RAG setup with pgvector over our Confluence.",
-    "Mostly simple chains built with LangChain.",
-    "The model can call a couple of predefined tools like search.",
-    "We track cost per application in the LiteLLM dashboard.",
-    "Alerts fire when a team reaches 80% of its monthly budget.",
-    "Each team gets its own virtual key from the gateway.",
-    "We have a policy that says not to paste customer data, nothing technical.",
-]
+SAMPLE = yaml.safe_load((Path(__file__).parent.parent / "evals/interviews/acme-retail-l2.yaml").read_text())
+FULL = [t["content"] for t in SAMPLE["transcript"] if t["role"] == "user"]
 
 
 def test_greeting_then_first_question(rubric):
@@ -38,7 +30,8 @@ def test_full_interview_to_report():
     report = iv.state["report_md"]
     assert report.startswith("# AI Operations Maturity Assessment Report")
     result = iv.state["result"]
-    assert result["assessment"]["complete"] and result["assessment"]["level"] == 2
+    assert result["assessment"]["complete"] and result["assessment"]["level"] == SAMPLE["expected"]["level"]
+    assert result["assessment"]["answers"] == SAMPLE["expected"]["answers"]
     assert result["model"] == "offline/rubric"
     for q, a in result["answers"].items():
         assert a["evidence"].lower() in " ".join(FULL).lower(), q
