@@ -60,7 +60,7 @@ def phrase_ask(ctx: AskContext, rubric: Rubric, phrasing: Phrasing) -> str:
     """The interviewer's next message for an `ask` context."""
     parts: list[str] = []
     if ctx.understood:
-        items = "; ".join(f"{rubric.dimension(rubric.question(a.question_id).dimension).name.lower()} — {_short(a.label)}"
+        items = "; ".join(f"{rubric.question(a.question_id).topic.lower()} — {_short(a.label)}"
                           for a in ctx.understood)
         key = "one" if len(ctx.understood) == 1 else "many"
         if ctx.mode == "confirm_changes":

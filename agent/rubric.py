@@ -28,6 +28,7 @@ class Option(_Strict):
 
 class Question(_Strict):
     id: str
+    topic: str  # a short name for lists, e.g. "Tracing"
     dimension: str
     text: str
     why: str

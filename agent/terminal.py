@@ -154,13 +154,13 @@ def _local_command(cmd: str, iv, out: _Out) -> None:
     if cmd in ("/help", "/?"):
         out.info(HELP)
     elif cmd == "/status":
-        out.console.print(status_markdown(iv))
+        out.console.print(status_table(iv))
     elif cmd == "/report":
         md = iv.state.get("report_md")
         out.assistant(md) if md else out.info("No report yet: answer the questions or type /finish.")
 
 
-def status_markdown(iv):
+def status_table(iv):
     """The answers and scores so far, as a rich table."""
     from rich.table import Table
 
@@ -178,5 +178,10 @@ def status_markdown(iv):
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
     lo, hi = result.level_range
     level = f"Level {lo}" if lo == hi else f"Level {lo}–{hi} (provisional)"
-    table.caption = f"Total so far {result.total}/60 · {level} · calls {len(iv.state.get('calls', []))}"
+    from agent.report import UsageSummary
+
+    usage = UsageSummary.from_calls(iv.state.get("calls", []))
+    table.caption = (f"Total so far {result.total}/60 · {level} · model {iv.state.get('model', '?')} · "
+                     f"{usage.model_calls} calls, {usage.prompt_tokens + usage.completion_tokens} tokens, "
+                     f"${usage.cost_usd:.4f}")
     return table

@@ -7,28 +7,11 @@ from collections.abc import Iterable, Mapping
 from agent.rubric import Rubric
 from agent.schemas import AnswerRecord
 
-# Short topic names (ours) so a person can scan twelve lines; the full question text is too long.
-TOPICS: dict[str, str] = {
-    "q1": "AI access",
-    "q2": "Provider outage",
-    "q3": "Tracing",
-    "q4": "Output quality",
-    "q5": "Memory between sessions",
-    "q6": "Organizational knowledge",
-    "q7": "Workflow complexity",
-    "q8": "Tool use",
-    "q9": "Cost understanding",
-    "q10": "Budget controls",
-    "q11": "Access control",
-    "q12": "Sensitive data",
-}
-
-
 def understanding_line(rubric: Rubric, record: AnswerRecord) -> str:
     """One answer in plain words, e.g. 'q3 Tracing — Yes, basic request/response logs (2/5) —
     you said: “we log every prompt and response”'."""
     q = rubric.question(record.question_id)
-    line = f"{q.id} {TOPICS.get(q.id, q.text)} — {q.label(record.score)} ({record.score}/5)"
+    line = f"{q.id} {q.topic} — {q.label(record.score)} ({record.score}/5)"
     evidence = " ".join(record.evidence.split())
     if evidence:
         line += f" — you said: “{evidence}”"
@@ -45,5 +28,5 @@ def understanding_lines(
         if q.id in answers:
             lines.append(understanding_line(rubric, answers[q.id]))
         elif q.id in missing:
-            lines.append(f"{q.id} {TOPICS.get(q.id, q.text)} — not answered yet ({q.text})")
+            lines.append(f"{q.id} {q.topic} — not answered yet ({q.text})")
     return lines

@@ -52,6 +52,8 @@ _HAS_NUMBER = re.compile(r"[0-5]|zero|one|two|three|four|five")
 _EXPLICIT_W = 10.0
 _NOW = re.compile(r"\b(now|today|these days|nowadays|since then|instead|currently)\b")
 _EVIDENCE_MAX = 240
+_LEAD = re.compile(r"(?:(?:and|but|as for|re|regarding|for|on|our|the)\s+)*")
+_LABEL_NO = re.compile(r"\s*[:,\-]?\s*(?:no|nope|none|nothing|not yet|not really|n/a|nada)\b(?!\s+\w+\s+(?:is|are|was))")
 _rubric_cue_cache: dict[int, tuple[Rubric, tuple[Cue, ...]]] = {}
 
 
@@ -65,6 +67,7 @@ class _Vote:
     start: int
     end: int
     hedged: bool = False
+    ceiling: int | None = None  # a denial ("no branching"): the answer is below this score
 
 
 def _confidence(weight: float) -> float:
@@ -260,25 +263,62 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
     if current:
         active.add(current)
 
+    # Words matched by cues of two questions ("RAG" is memory and knowledge, "forecast" cost and
+    # budgets) belong to the question whose topic the clause names ("the docs are retrieved via
+    # RAG": knowledge), else to the question asked ("a forecast adjusts the caps", asked about
+    # budgets); otherwise both keep them.
+    topic_cl = {(c.qid, ci) for c, ms, me, ci, neg in raw if c.score is None}
+    lost: set[int] = set()
+    scored = [(k, r) for k, r in enumerate(raw) if r[0].score is not None]
+    if len({r[0].qid for _, r in scored}) < 2:
+        scored_pairs = ()
+    else:
+        scored_pairs = scored
+    for k, (c, ms, me, ci, _) in scored_pairs:
+        for k2, (c2, ms2, me2, ci2, _) in scored_pairs:
+            if c2.qid == c.qid or not (ms < me2 and ms2 < me):
+                continue
+            mine, theirs = (c.qid, ci) in topic_cl, (c2.qid, ci2) in topic_cl
+            if (theirs and not mine) or (mine == theirs and c2.qid == current):
+                lost.add(k)
+                break
+    # A question touched only by generic cues inside a clause that states the question asked
+    # ("each app has its own API key so we can see spend per application") is not answered.
+    dropped: set[str] = set()
+    cur_cl = {ci for k, (c, ms, me, ci, neg) in scored
+              if c.qid == current and not c.generic and k not in lost and not _passing(low, a, ms, lex)}
+    if cur_cl:
+        for qid in {c.qid for c, *_ in raw} - {current}:
+            mine = [(c, ci) for k, (c, ms, me, ci, neg) in scored if c.qid == qid and k not in lost]
+            if mine and all(c.generic and ci in cur_cl for c, ci in mine):
+                dropped.add(qid)
+
     # Passing mentions ("caps per team in LiteLLM"): a question that is neither asked nor
     # otherwise stated here is not answered by a tool named as the place where something happens.
     stated = {c.qid for c, ms, me, ci, neg in raw if c.score is not None and not c.generic
               and not _passing(low, a, ms, lex)}
     votes: list[_Vote] = []
-    for cue, ms, me, ci, neg in raw:
-        if cue.qid not in active:
+    for k, (cue, ms, me, ci, neg) in enumerate(raw):
+        if cue.qid not in active or cue.qid in dropped or k in lost:
             continue
         if cue.qid != current and cue.qid not in stated and stated and _passing(low, a, ms, lex):
             continue
+        # A denied topic word that only qualifies another question's cue ("we used to have spend
+        # alerts") denies that cue, not its own question.
+        if neg and cue.score is None and cue.qid != current and any(
+                c.qid != cue.qid and c.score is not None and cci == ci for c, _, _, cci, _ in raw):
+            continue
         # Generic cues only count where the question is otherwise established.
         if cue.generic and cue.qid != current and not any(
-            c.qid == cue.qid and (c.score is None or not c.generic) for c, *_ in raw
+            c.qid == cue.qid and (c.score is None or not c.generic) and k2 not in lost for k2, (c, *_) in enumerate(raw)
         ):
             continue
+        ceiling = None
         if neg:
             if cue.score is not None and cue.neg >= cue.score:
                 continue
             score, weight = cue.neg, (cue.weight if cue.score is not None else 2.0) * 0.8
+            ceiling = cue.score
         elif cue.score is None:
             continue
         else:
@@ -289,7 +329,15 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
         hedged = hedged_cl[ci] == 1 or (hedged_cl[ci] == 2 and score > 1)
         if majority_cl[ci] and not hedged:
             weight += 0.5  # "most teams ..." outweighs a same-sentence statement about a few
-        votes.append(_Vote(cue.qid, score, weight, conf, si, ms, me, hedged))
+        votes.append(_Vote(cue.qid, score, weight, conf, si, ms, me, hedged, ceiling))
+
+    # "Budgets: no." / "Memory no, each session is new": a topic named and answered with a bare no.
+    for cue, ms, me, ci, neg in raw:
+        if cue.score is None and cue.qid not in dropped and _LEAD.fullmatch(low, a, ms) and cue.qid in asked:
+            m = _LABEL_NO.match(low, me, b)
+            ql = lexicon.questions[cue.qid]
+            if m and ql.no_score is not None:
+                votes.append(_Vote(cue.qid, ql.no_score, 3.0, 0.75, si, ms, a + (m.end() - a)))
 
     # "..., the rest have nothing" / "nothing in prod": the organization's answer is the bare no.
     if lex.rest_none and any_match(lex.rest_none, s):
@@ -355,14 +403,14 @@ def _passing(low: str, a: int, ms: int, lex) -> bool:
 
 def _drop_contained(hits):
     """A cue inside a longer cue of another question belongs to that one ("gateway" inside
-    "authenticate to the gateway")."""
+    "authenticate to the gateway", "logged" inside the access topic "logged for audit")."""
     if len(hits) < 2:
         return hits
     out = []
     for h in hits:
         c, ms, me = h
         if c.score is not None and any(
-            o.qid != c.qid and o.score is not None and not o.generic and os_ <= ms and me <= oe and oe - os_ > me - ms
+            o.qid != c.qid and (o.score is None or not o.generic) and os_ <= ms and me <= oe and oe - os_ > me - ms
             for o, os_, oe in hits
         ):
             continue
@@ -405,6 +453,12 @@ def _resolve(votes: list[_Vote], reply: str, low: str, sents, clauses, current=N
             confident = [v for v in ordered if v.conf >= 0.75]
             if confident:
                 best = confident[-1]
+        if best.ceiling is not None:
+            # A denial ("linear, no branching") caps the answer; a positive statement below the
+            # cap ("a RAG pipeline") is the more informative reading.
+            below = [v for v in pool if v.ceiling is None and best.score < v.score < best.ceiling]
+            if below:
+                best = max(below, key=lambda v: (v.sent, v.weight, v.start))
         score, conf = best.score, best.conf
         if hedged_only:
             score, conf = max(0, score - 1), min(conf, 0.5)
