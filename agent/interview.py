@@ -59,8 +59,8 @@ class Interview:
         if snap.next and "listen" not in snap.next:
             # The process stopped between steps (e.g. killed mid-turn): finish the pending step.
             return self._run(None)
-        msgs = [m for m in self.state.get("messages", []) if m["role"] == "assistant"]
-        return msgs[-1:] and [msgs[-1]["content"]]
+        said = [m["content"] for m in self.state.get("messages", []) if m["role"] == "assistant"]
+        return said[-1:]
 
     def reply(self, text: str) -> list[str]:
         """Hand the interviewee's reply to the graph; the assistant's new messages."""

@@ -259,3 +259,35 @@ def test_heldout_accuracy():
     assert n >= 60
     assert exact / n >= 0.92, "\n".join(misses)
     assert false_pos <= 6, "\n".join(misses)
+
+
+# --- blind batches ------------------------------------------------------------------------------
+# Written and labelled without reading the lexicon; their honest (pre-tuning) numbers are in
+# tests/data/README.md. Both were tuned on afterwards, so these floors guard against regressions
+# (final measured exact accuracy minus ~5 points), they do not measure generalization.
+
+BLIND = {
+    name: (yaml.safe_load((Path(__file__).parent / "data" / f"offline_{name}.yaml").read_text(encoding="utf-8")), floor)
+    for name, floor in (("blind_a", 0.85), ("blind_b", 0.76))
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLIND))
+def test_blind_batch_accuracy(name):
+    cases, floor = BLIND[name]
+    exact = within_one = false_pos = 0
+    misses = []
+    for case in cases:
+        got, gold = scores(run(case["reply"], case.get("current"))), case["expect"]
+        exact += got == gold
+        within_one += set(got) == set(gold) and all(abs(got[q] - gold[q]) <= 1 for q in gold)
+        false_pos += len(set(got) - set(gold))
+        if got != gold:
+            misses.append(f"{case['reply']!r} (current {case.get('current')}): {got} != {gold}")
+    n = len(cases)
+    print(f"\n{name}: {exact}/{n} exact ({exact / n:.1%}), {within_one / n:.1%} within one, "
+          f"{false_pos} false positives")
+    for m in misses:
+        print("  MISS", m)
+    assert n >= 40
+    assert exact / n >= floor, "\n".join(misses)

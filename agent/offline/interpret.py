@@ -25,7 +25,17 @@ Resolution rules (documented because they are judgement calls):
   the clause turns to the present ("stopped X and now use Y");
 - a cue inside a longer non-generic cue of another question belongs to that one ("gateway" in
   "authenticate to the gateway"); a tool named as the place where something else happens ("caps
-  in LiteLLM") does not answer its own question unless that question was asked (lexicon `passing`).
+  in LiteLLM", "enforced by the gateway", "limits per virtual key") does not answer its own
+  question unless that question was asked (lexicon `passing`);
+- words matched by cues of two questions ("RAG", "forecast") belong to the question whose topic
+  the clause names ("the docs are retrieved via RAG" -> knowledge, not memory), else to the
+  question asked; a question touched only by generic cues inside a clause that states the
+  question asked is not answered;
+- a denial of an option ("linear, no branching") is a ceiling: a positive statement below it
+  elsewhere in the reply ("a RAG pipeline") is preferred to the bare-no reading;
+- "Budgets: no." / "Memory no, ..." (a topic named, then a bare no) answers that question's no;
+- percentages of traffic/teams/apps below 50% hedge like a minority, 50% and above count as the
+  majority; work in progress ("migrating", "rolling out", "implementing") hedges like a plan.
 """
 
 from __future__ import annotations

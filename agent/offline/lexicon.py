@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from agent.datafile import DataFileError, load_yaml_model
 from agent.paths import KNOWLEDGE_DIR
 from agent.rubric import QUESTION_IDS, Rubric
 
@@ -261,19 +261,11 @@ def rubric_cues(rubric: Rubric, lex: Lexicon) -> tuple[Cue, ...]:
     return tuple(out)
 
 
-class LexiconError(Exception):
+class LexiconError(DataFileError):
     """The lexicon file is missing or invalid."""
 
 
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path | str = LEXICON_PATH) -> Lexicon:
     """Load, validate and compile the lexicon file (cached); raises LexiconError with the reason."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LexiconError(f"cannot read lexicon {p}: {exc}") from exc
-    try:
-        return Lexicon.model_validate(data)
-    except ValueError as exc:
-        raise LexiconError(f"invalid lexicon {p}: {exc}") from exc
+    return load_yaml_model(path, Lexicon, "lexicon", LexiconError)
