@@ -25,12 +25,16 @@ class Interview:
         self.name = name
         self.graph = build_graph().compile(checkpointer=checkpointer)
         self.config = {"configurable": {"thread_id": name}}
+        self._values: dict | None = None
         self.services = Services(settings=settings, rubric=rubric or load_rubric(), gateway=gateway,
                                  session=name, on_token=on_token)
 
     @property
     def state(self) -> dict:
-        return self.graph.get_state(self.config).values or {}
+        """The session's current state values (read from the checkpointer once, then kept)."""
+        if self._values is None:
+            self._values = self.graph.get_state(self.config).values or {}
+        return self._values
 
     @property
     def is_new(self) -> bool:
@@ -47,9 +51,11 @@ class Interview:
 
     def _run(self, payload) -> list[str]:
         before = len(self.state.get("messages", []))
-        self.graph.invoke(payload, self.config, context=self.services)
-        msgs = self.state.get("messages", [])[before:]
-        return [m["content"] for m in msgs if m["role"] == "assistant"]
+        self._values = None
+        values = self.graph.invoke(payload, self.config, context=self.services)
+        # invoke returns the state at the interrupt (plus an "__interrupt__" entry) or at the end.
+        self._values = {k: v for k, v in values.items() if not k.startswith("__")}
+        return [m["content"] for m in self._values.get("messages", [])[before:] if m["role"] == "assistant"]
 
     def start(self) -> list[str]:
         """Begin a new session, or return the last message of a resumed one (the open question)."""

@@ -58,8 +58,9 @@ def startup(runs: int, data_dir: str) -> list[float]:
     return times
 
 
-def turns(runs: int, data_dir: str) -> tuple[list[float], float]:
-    """Per-turn wall times (ms) and model calls per user turn."""
+def turns(runs: int, data_dir: str) -> dict[str, list[float] | float]:
+    """Per-turn wall times (ms) after one warm-up interview: whole turn, inside model calls
+    (litellm + engine), and the rest (graph, checkpoints, state); plus model calls per user turn."""
     os.environ["AIOPS_DATA_DIR"] = data_dir
     os.environ["AIOPS_MODEL"] = "offline/rubric"
     from agent.config import load_settings
@@ -70,18 +71,27 @@ def turns(runs: int, data_dir: str) -> tuple[list[float], float]:
     settings = load_settings()
     gateway = Gateway(settings)
     gateway.warm_up().join()
-    ms, calls, user_turns = [], 0, 0
-    for r in range(runs):
+    total, in_calls, first = [], [], []
+    calls = user_turns = 0
+    for r in range(runs + 1):
         with open_checkpointer(settings.sessions_dir, f"turns-{r}") as saver:
             iv = Interview(settings, f"turns-{r}", saver, gateway)
             iv.start()
             for reply in SCRIPT:
+                n = len(iv.state.get("calls", []))
                 t0 = time.perf_counter()
                 iv.reply(reply)
-                ms.append((time.perf_counter() - t0) * 1000)
-            calls += len(iv.state["calls"])
-            user_turns += iv.state["user_turns"]
-    return ms, calls / user_turns
+                ms = (time.perf_counter() - t0) * 1000
+                if r == 0:
+                    first.append(ms)
+                    continue
+                total.append(ms)
+                in_calls.append(sum(c["latency_ms"] for c in iv.state["calls"][n:]))
+            if r:
+                calls += len(iv.state["calls"])
+                user_turns += iv.state["user_turns"]
+    return {"total": total, "in_calls": in_calls, "rest": [a - b for a, b in zip(total, in_calls)],
+            "first": first, "calls_per_turn": calls / user_turns}
 
 
 def main() -> None:
@@ -90,11 +100,14 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         st = startup(args.runs, d)
-        ms, per_turn = turns(args.runs, d)
+        t = turns(args.runs, d)
     print(f"start-up to first question: median {statistics.median(st):.2f} s, max {max(st):.2f} s ({len(st)} runs)")
-    print(f"turn overhead (offline engine, SQLite): p50 {pct(ms, 50):.1f} ms, p95 {pct(ms, 95):.1f} ms, "
-          f"max {max(ms):.1f} ms ({len(ms)} turns)")
-    print(f"model calls per user turn: {per_turn:.2f}")
+    for key, label in [("total", "whole turn"), ("in_calls", "inside model calls (litellm + offline engine)"),
+                       ("rest", "agent overhead outside model calls (graph, checkpoints, state)")]:
+        v = t[key]
+        print(f"{label}: p50 {pct(v, 50):.1f} ms, p95 {pct(v, 95):.1f} ms, max {max(v):.1f} ms ({len(v)} turns)")
+    print(f"first interview of the process (cold): max turn {max(t['first']):.0f} ms")
+    print(f"model calls per user turn: {t['calls_per_turn']:.2f}")
 
 
 if __name__ == "__main__":
