@@ -176,12 +176,12 @@ class Gateway:
             return self._router
 
     def _build_router(self):
+        import logging
+
         import litellm
         from litellm import Router
 
         from agent.offline.provider import preload, register
-
-        import logging
 
         litellm.suppress_debug_info = True
         # litellm logs warnings (cost map, unknown prices) to the console the chat is drawn on.
@@ -217,9 +217,9 @@ class Gateway:
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, task: str, messages: list[dict], **kwargs) -> tuple[Any, CallRecord]:
-        router = self._get_router()
         start = time.perf_counter()
         try:
+            router = self._get_router()
             resp = router.completion(model="m0", messages=messages, temperature=self.settings.temperature, **kwargs)
         except Exception as exc:  # any provider failure becomes a record, never a crash
             rec = CallRecord(task=task, model=self.choice.model, ok=False,
@@ -241,7 +241,10 @@ class Gateway:
 
     def structured(self, task: str, messages: list[dict], schema: type[T]) -> tuple[T | None, list[CallRecord]]:
         """Ask for `schema` as JSON; validate; retry once with the error; None if it still fails."""
-        self._get_router()  # litellm must finish importing (maybe in warm-up) before we touch it
+        try:
+            self._get_router()  # litellm must finish importing (maybe in warm-up) before we touch it
+        except Exception as exc:
+            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=_describe(exc))]
         records: list[CallRecord] = []
         attempt_messages = list(messages)
         for attempt in range(2):
@@ -272,10 +275,13 @@ class Gateway:
         return self._stream(task, messages, on_token)
 
     def _stream(self, task: str, messages: list[dict], on_token: Callable[[str], None]):
-        router = self._get_router()  # first: it waits for litellm's import to complete
+        start = time.perf_counter()
+        try:
+            router = self._get_router()  # first: it waits for litellm's import to complete
+        except Exception as exc:
+            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=_describe(exc))]
         import litellm
 
-        start = time.perf_counter()
         chunks, parts = [], []
         try:
             for chunk in router.completion(model="m0", messages=messages, temperature=self.settings.temperature,

@@ -58,13 +58,6 @@ class AnswerRecord(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     evidence: str
     turn: int  # index of the user turn that gave it
-    source: Literal["interview", "confirmed", "explicit"] = "interview"
-
-
-class Acknowledgement(BaseModel):
-    """Plain text produced by a model for the interviewee (question, acknowledgement, summary)."""
-
-    text: str
 
 
 # --- What the graph hands a model for each task -------------------------------------------------

@@ -54,7 +54,6 @@ class InterviewState(TypedDict, total=False):
     plan: dict | None
     """The planner's decision (action, question, mode) for the ask/confirm nodes."""
 
-    finished_early: bool
     user_turns: int
     calls: Annotated[list[dict], operator.add]
     """Every model call: task, model, tokens, cost, latency, ok/error."""

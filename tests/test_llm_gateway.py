@@ -103,3 +103,12 @@ def test_whole_interview_on_a_failing_llm_degrades_gracefully(scripted):
     assert "couldn't process that reply" in msgs[-1]
     assert st["messages"][-2]["content"] == "Everything goes through our LiteLLM proxy."
     assert msgs[-1].endswith(iv.services.rubric.question("q1").text)  # asked plainly again
+
+
+def test_unusable_model_is_a_failed_call_not_a_crash(monkeypatch):
+    monkeypatch.setenv("AIOPS_OFFLINE_FALLBACK", "false")
+    g = Gateway(load_settings(), ModelChoice(model="nosuchprovider/x", fallbacks=[]))
+    value, calls = g.structured("interpret", MSGS, RubricUpdate)
+    assert value is None and "does not know the model" in calls[0].error
+    text, calls = g.text("ask", MSGS, on_token=lambda t: None)
+    assert text is None and not calls[0].ok

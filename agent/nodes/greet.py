@@ -23,7 +23,6 @@ def greet(state: InterviewState, runtime: Runtime[Services]) -> dict:
         "answers": {},
         "skipped": [],
         "notices": [],
-        "finished_early": False,
         "user_turns": 0,
         "model": svc.gateway.model,
     }

@@ -21,7 +21,7 @@ def plan(state: InterviewState, runtime: Runtime[Services]) -> dict:
         # Corrections made while reviewing our understanding go straight back to the review.
         return {"plan": Plan(action="confirm").model_dump()}
     if command == "finish" or update.get("wants_stop"):
-        return {"plan": Plan(action="confirm").model_dump(), "finished_early": True}
+        return {"plan": Plan(action="confirm").model_dump()}
     if command == "skip" and current and current not in skipped:
         skipped.append(current)
     if command == "back":
