@@ -44,6 +44,7 @@ def _pick(options: list[str], seed: str) -> str:
 
 
 def _short(label: str) -> str:
+    """Lower-case the first letter for use mid-sentence, unless it starts an acronym ("AI")."""
     return label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
 
 
@@ -60,7 +61,7 @@ def phrase_ask(ctx: AskContext, rubric: Rubric, phrasing: Phrasing) -> str:
     """The interviewer's next message for an `ask` context."""
     parts: list[str] = []
     if ctx.understood:
-        items = "; ".join(f"{rubric.question(a.question_id).topic.lower()} — {_short(a.label)}"
+        items = "; ".join(f"{_short(rubric.question(a.question_id).topic)} — {_short(a.label)}"
                           for a in ctx.understood)
         key = "one" if len(ctx.understood) == 1 else "many"
         if ctx.mode == "confirm_changes":

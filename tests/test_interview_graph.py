@@ -133,3 +133,10 @@ def test_current_scores_on_request():
     msgs = iv.reply("What's my score so far?")
     assert "Gateway 2.0" in msgs[-1] and "total 2" in msgs[-1]
     assert iv.state["current"] == "q2"
+
+
+def test_acknowledgement_names_the_topic_and_the_option():
+    iv = new_interview()
+    iv.start()
+    msgs = iv.reply("We call OpenAI directly from each service.")
+    assert msgs[-1].startswith("Got it: AI access — direct API calls to providers.")
