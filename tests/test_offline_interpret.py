@@ -214,8 +214,10 @@ def test_speed_typical_and_50kb():
         u = run(big, "q1")
         elapsed = min(elapsed, time.perf_counter() - t0)
     print(f"\ntypical reply {per_reply * 1000:.1f} ms, 50 KB reply {elapsed * 1000:.0f} ms")
-    assert per_reply < 0.02
-    assert elapsed < 0.3
+    # Generous bounds (measured ~1 ms and ~0.2 s, see docs/benchmarks.md): they catch runaway
+    # regex backtracking without failing on a loaded 2-core CI machine.
+    assert per_reply < 0.05
+    assert elapsed < 1.5
     for a in u.answers:
         assert a.evidence in big and len(a.evidence) <= 240
 
@@ -235,46 +237,27 @@ def test_lexicon_validation_rejects_bad_data(tmp_path):
     assert isinstance(LEX, Lexicon) and load_lexicon() is LEX
 
 
-# --- held-out accuracy ------------------------------------------------------------------------
+# --- accuracy on reply sets beyond the lexicon's own cases ------------------------------------
+# offline_heldout.yaml was written before tuning on it; the blind batches without reading the
+# lexicon at all. Their honest (pre-tuning) numbers are in tests/data/README.md. All were tuned on
+# afterwards, so these floors (final measured exact accuracy minus ~5 points) guard against
+# regressions; they do not measure generalization.
 
-HELDOUT = yaml.safe_load((Path(__file__).parent / "data" / "offline_heldout.yaml").read_text(encoding="utf-8"))
-
-
-def test_heldout_accuracy():
-    """Replies the lexicon was not written from (tests/data/offline_heldout.yaml); a floor, not 100%."""
-    exact = within_one = false_pos = 0
-    misses = []
-    for case in HELDOUT:
-        got, gold = scores(run(case["reply"], case.get("current"))), case["expect"]
-        exact += got == gold
-        within_one += set(got) == set(gold) and all(abs(got[q] - gold[q]) <= 1 for q in gold)
-        false_pos += len(set(got) - set(gold))
-        if got != gold:
-            misses.append(f"{case['reply']!r} (current {case.get('current')}): {got} != {gold}")
-    n = len(HELDOUT)
-    print(f"\nheld-out: {exact}/{n} exact ({exact / n:.1%}), {within_one / n:.1%} within one, "
-          f"{false_pos} false positives")
-    for m in misses:
-        print("  MISS", m)
-    assert n >= 60
-    assert exact / n >= 0.92, "\n".join(misses)
-    assert false_pos <= 6, "\n".join(misses)
-
-
-# --- blind batches ------------------------------------------------------------------------------
-# Written and labelled without reading the lexicon; their honest (pre-tuning) numbers are in
-# tests/data/README.md. Both were tuned on afterwards, so these floors guard against regressions
-# (final measured exact accuracy minus ~5 points), they do not measure generalization.
-
-BLIND = {
-    name: (yaml.safe_load((Path(__file__).parent / "data" / f"offline_{name}.yaml").read_text(encoding="utf-8")), floor)
-    for name, floor in (("blind_a", 0.85), ("blind_b", 0.76))
+CASE_SETS = {  # name: (minimum cases, exact-accuracy floor, most false positives)
+    "heldout": (60, 0.92, 6),
+    "blind_a": (40, 0.85, None),
+    "blind_b": (40, 0.76, None),
 }
 
 
-@pytest.mark.parametrize("name", sorted(BLIND))
-def test_blind_batch_accuracy(name):
-    cases, floor = BLIND[name]
+def _load_set(name: str) -> list[dict]:
+    return yaml.safe_load((Path(__file__).parent / "data" / f"offline_{name}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(CASE_SETS))
+def test_reply_set_accuracy(name):
+    min_cases, floor, max_false_pos = CASE_SETS[name]
+    cases = _load_set(name)
     exact = within_one = false_pos = 0
     misses = []
     for case in cases:
@@ -289,5 +272,7 @@ def test_blind_batch_accuracy(name):
           f"{false_pos} false positives")
     for m in misses:
         print("  MISS", m)
-    assert n >= 40
+    assert n >= min_cases
     assert exact / n >= floor, "\n".join(misses)
+    if max_false_pos is not None:
+        assert false_pos <= max_false_pos, "\n".join(misses)
