@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("chat", help="run (or resume) an interview")
     c.add_argument("--session", help="session name to start or resume (default: a new one)")
+    c.add_argument("--org", help="the organization being assessed (shown in the report)")
     sub.add_parser("sessions", help="list sessions with progress and level")
     r = sub.add_parser("report", help="print a session's report")
     r.add_argument("--session", required=True)
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "chat":
             from agent.terminal import run_chat
 
-            return run_chat(settings, args.session or datetime.now().strftime("session-%Y%m%d-%H%M%S"))
+            name = args.session or datetime.now().strftime("session-%Y%m%d-%H%M%S")
+            return run_chat(settings, name, organization=args.org)
         if args.command == "sessions":
             from agent.session_cli import print_sessions
 

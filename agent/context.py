@@ -20,4 +20,5 @@ class Services:
     rubric: Rubric
     gateway: "Gateway"
     session: str = "default"
+    organization: str | None = None
     on_token: Callable[[str], None] | None = field(default=None)

@@ -21,13 +21,14 @@ class Interview:
     """One named session on a checkpointer."""
 
     def __init__(self, settings: Settings, name: str, checkpointer, gateway: Gateway,
-                 rubric: Rubric | None = None, on_token: Callable[[str], None] | None = None):
+                 rubric: Rubric | None = None, on_token: Callable[[str], None] | None = None,
+                 organization: str | None = None):
         self.name = name
         self.graph = build_graph().compile(checkpointer=checkpointer)
         self.config = {"configurable": {"thread_id": name}}
         self._values: dict | None = None
         self.services = Services(settings=settings, rubric=rubric or load_rubric(), gateway=gateway,
-                                 session=name, on_token=on_token)
+                                 session=name, on_token=on_token, organization=organization)
 
     @property
     def state(self) -> dict:

@@ -91,7 +91,7 @@ def partial_result(name: str, values: dict):
     return build_result(
         load_rubric(), name,
         {k: AnswerRecord.model_validate(v) for k, v in values.get("answers", {}).items()},
-        model=values.get("model", "unknown"), assessed_by="aiops-assess interview (in progress)",
+        model=values.get("model", "unknown"), organization=values.get("organization"), assessed_by="aiops-assess interview (in progress)",
         finished_early=True, usage=UsageSummary.from_calls(values.get("calls", [])),
         notes=["The interview is still in progress."],
     )

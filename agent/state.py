@@ -61,6 +61,9 @@ class InterviewState(TypedDict, total=False):
     model: str
     """The model the session runs on."""
 
+    organization: str | None
+    """The assessed organization's name, for the report (chat --org)."""
+
     result: dict | None
     """The final AssessmentResult (JSON export), set by the report node."""
 

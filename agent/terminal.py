@@ -66,7 +66,7 @@ def _watch_ctrl_c() -> threading.Event:
     return pressed
 
 
-def run_chat(settings: Settings, session: str) -> int:
+def run_chat(settings: Settings, session: str, organization: str | None = None) -> int:
     """Run or resume the named interview until it ends, the user quits, or input runs out."""
     from agent.llm import Gateway
     from agent.sessions import open_checkpointer, session_path
@@ -95,7 +95,8 @@ def run_chat(settings: Settings, session: str) -> int:
     with open_checkpointer(settings.sessions_dir, session) as saver:
         from agent.interview import Interview
 
-        iv = Interview(settings, session, saver, gateway, on_token=out.token if interactive else None)
+        iv = Interview(settings, session, saver, gateway, on_token=out.token if interactive else None,
+                       organization=organization)
         if iv.is_done:
             out.info(f"This session is complete. Print its report with: aiops-assess report --session {session}")
             return EXIT_OK

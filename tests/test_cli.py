@@ -33,12 +33,13 @@ def env(tmp_path):
 
 
 def test_piped_interview_end_to_end_and_report(env):
-    r = cli(["chat", "--session", "acme"], env, "\n".join([*FULL, "yes"]) + "\n")
+    r = cli(["chat", "--session", "acme", "--org", "Acme Retail"], env, "\n".join([*FULL, "yes"]) + "\n")
     assert r.returncode == 0, r.stderr
     assert "offline engine" in r.stdout and "OPENAI_API_KEY" in r.stdout  # one-line notice
     assert "Assessment complete" in r.stdout
     md = cli(["report", "--session", "acme"], env)
     assert md.returncode == 0 and "# AI Operations Maturity Assessment Report" in md.stdout
+    assert "**Organization:** Acme Retail" in md.stdout
     js = cli(["report", "--session", "acme", "--format", "json"], env)
     data = json.loads(js.stdout)
     assert data["assessment"]["level"] == 2 and data["model"] == "offline/rubric"

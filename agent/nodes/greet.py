@@ -25,4 +25,5 @@ def greet(state: InterviewState, runtime: Runtime[Services]) -> dict:
         "notices": [],
         "user_turns": 0,
         "model": svc.gateway.model,
+        "organization": svc.organization,
     }

@@ -46,6 +46,7 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         rubric, svc.session,
         {q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()},
         model=state.get("model") or svc.gateway.model,
+        organization=state.get("organization"),
         finished_early=bool(assessment.missing),
         summary=summary,
         usage=UsageSummary.from_calls([*state.get("calls", []), *call_dicts]),
