@@ -4,6 +4,7 @@ the offline engine's messages and report prose (pure, apart from loading the fil
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +58,19 @@ def opening_message(rubric: Rubric, phrasing: Phrasing, notice: str | None = Non
     return "\n\n".join(parts)
 
 
+def asked_about(rubric: Rubric, text: str):
+    """The question whose topic or dimension a question-back names ("what do you mean by
+    quality?" -> q4), or None."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    best, best_hits = None, 0
+    for q in rubric.questions:
+        vocab = set(re.findall(r"[a-z]{4,}", f"{q.topic} {q.dimension}".lower()))
+        hits = len(words & vocab)
+        if hits > best_hits:
+            best, best_hits = q, hits
+    return best
+
+
 def phrase_ask(ctx: AskContext, rubric: Rubric, phrasing: Phrasing) -> str:
     """The interviewer's next message for an `ask` context."""
     parts: list[str] = []
@@ -76,8 +90,8 @@ def phrase_ask(ctx: AskContext, rubric: Rubric, phrasing: Phrasing) -> str:
     elif q is not None and kind == "why":
         parts.append(phrasing.respond["why"].format(why=ctx.question_why or ""))
     elif q is not None and kind == "clarify":
-        dim = rubric.dimension(q.dimension).name.lower()
-        parts.append(phrasing.respond["clarify"].format(question=q.text, dimension=dim))
+        about = asked_about(rubric, ctx.respond_to.text) or rubric.question(q.id)
+        parts.append(phrasing.respond["clarify"].format(topic=about.topic, question=about.text, why=about.why))
     elif kind == "scores":
         parts.append(phrasing.respond["scores"].format(progress=ctx.progress))
     elif kind is not None:

@@ -140,3 +140,19 @@ def test_acknowledgement_names_the_topic_and_the_option():
     iv.start()
     msgs = iv.reply("We call OpenAI directly from each service.")
     assert msgs[-1].startswith("Got it: AI access — direct API calls to providers.")
+
+
+def test_clarifying_a_term_explains_that_term_then_returns_to_the_question():
+    iv = new_interview()
+    iv.start()
+    msgs = iv.reply("What do you mean by quality exactly?")
+    assert msgs[-1].startswith("Output quality means:") and "measure AI output quality" in msgs[-1]
+    assert iv.state["current"] == "q1" and msgs[-1].rstrip().endswith("gateway?")
+
+
+def test_off_topic_reply_rephrases_the_question():
+    iv = new_interview()
+    iv.start()
+    msgs = iv.reply("I had a great pizza for lunch today.")
+    assert iv.state["answers"] == {} and iv.state["current"] == "q1"
+    assert msgs[-1].startswith("Let me put that differently.")

@@ -35,7 +35,9 @@ def plan(state: InterviewState, runtime: Runtime[Services]) -> dict:
     stay = update.get("question_back") or not state.get("reply") or update.get("understood") is False \
         or update.get("off_topic")
     if stay and current and current not in answers:
-        return {"plan": Plan(action="ask", question=current, mode="next").model_dump(), "skipped": skipped}
+        # Answer a question back, then put the same question as it was; otherwise rephrase it.
+        mode = "next" if update.get("question_back") else "reask"
+        return {"plan": Plan(action="ask", question=current, mode=mode).model_dump(), "skipped": skipped}
 
     decided = next_question(
         svc.rubric, answers, threshold=svc.settings.confidence_threshold,
