@@ -40,5 +40,6 @@ def parse_command(text: str, *, confirming: bool = False) -> Command | None:
         return "confirm"
     for name, pattern in _PLAIN.items():
         if pattern.match(t):
-            return name  # type: ignore[return-value]
+            # While reviewing, "finish" means: the review is done, write the report.
+            return "confirm" if confirming and name == "finish" else name  # type: ignore[return-value]
     return None

@@ -81,9 +81,12 @@ def test_confirmation_accepts_a_correction_before_the_report():
     iv = new_interview()
     run_script(iv, FULL)
     assert iv.state["phase"] == "confirm"
-    iv.reply("Actually we don't have alerts, we just review the invoice every month.")
+    msgs = iv.reply("Actually we don't have alerts, we just review the invoice every month.")
     st = iv.state
     assert st["phase"] == "confirm" and st["answers"]["q10"]["score"] == 1
+    assert msgs[-1].startswith("Noted:") and "Budget controls — Manual monthly review (1/5)" in msgs[-1]
+    msgs = iv.reply("no")
+    assert "didn't find a change" in msgs[-1] and iv.state["phase"] == "confirm"
     iv.reply("yes")
     assert iv.is_done
 

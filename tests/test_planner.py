@@ -51,4 +51,5 @@ def test_commands_in_slash_and_plain_words():
     assert parse_command("yes") is None
     assert parse_command("yes", confirming=True) == "confirm"
     assert parse_command("Looks good!", confirming=True) == "confirm"
+    assert parse_command("/finish", confirming=True) == "confirm"
     assert parse_command("we skip the gateway and call OpenAI directly") is None
