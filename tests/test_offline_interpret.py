@@ -222,6 +222,20 @@ def test_speed_typical_and_50kb():
         assert a.evidence in big and len(a.evidence) <= 240
 
 
+def test_literal_prefilter_never_skips_a_matching_cue():
+    from agent.offline.interpret import _all_cues, _candidates
+    from agent.offline.text import matchable
+
+    cues = _all_cues(RUBRIC, LEX)
+    replies = [c["reply"] for name in CASE_SETS for c in _load_set(name)] + [c["reply"] for c in CASES]
+    for reply in replies:
+        low = matchable(reply)
+        kept = set(map(id, _candidates(cues, low)))
+        for c in cues:
+            if id(c) not in kept:
+                assert c.rx.search(low) is None, (c.rx.pattern, reply)
+
+
 def test_long_unpunctuated_text_gives_short_evidence():
     reply = "we use litellm " + "and then some more words " * 2000
     u = run(reply, "q1")
@@ -247,6 +261,8 @@ CASE_SETS = {  # name: (minimum cases, exact-accuracy floor, most false positive
     "heldout": (60, 0.92, 6),
     "blind_a": (40, 0.85, None),
     "blind_b": (40, 0.76, None),
+    "blind_c": (60, 0.91, None),  # 81.0% before tuning, 96.4% after the vocabulary round
+    "blind_d": (50, 0.49, None),  # 54.7% measured before any tuning on it (not tuned since)
 }
 
 

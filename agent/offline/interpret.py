@@ -105,6 +105,33 @@ def _all_cues(rubric: Rubric, lexicon: Lexicon) -> tuple[Cue, ...]:
     return hit[1]
 
 
+_prefilter_cache: dict[int, tuple[tuple[Cue, ...], list[tuple[str, list[int]]], list[int]]] = {}
+
+
+def _candidates(cues: tuple[Cue, ...], low: str) -> list[Cue]:
+    """The cues that can match `low`, in lexicon order: a cue whose needed literals (see
+    lexicon.needed_literals) are all absent is skipped without running its regex."""
+    hit = _prefilter_cache.get(id(cues))
+    if hit is None or hit[0] is not cues:
+        by_lit: dict[str, list[int]] = {}
+        always: list[int] = []
+        for i, c in enumerate(cues):
+            if c.need is None:
+                always.append(i)
+            else:
+                for lit in c.need:
+                    by_lit.setdefault(lit, []).append(i)
+        if len(_prefilter_cache) > 8:
+            _prefilter_cache.clear()
+        hit = (cues, list(by_lit.items()), always)
+        _prefilter_cache[id(cues)] = hit
+    keep = set(hit[2])
+    for lit, idxs in hit[1]:
+        if lit in low:
+            keep.update(idxs)
+    return [cues[i] for i in sorted(keep)]
+
+
 def _evidence(reply: str, low: str, sent: tuple[int, int], clause: tuple[int, int], a: int, b: int) -> str:
     """A verbatim piece of the reply around low[a:b]: the sentence if short, else the clause."""
     s, e = sent if sent[1] - sent[0] <= 160 else clause
@@ -171,7 +198,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
                 stmt_end[i] = cut
 
     # --- cue matches -------------------------------------------------------------------------
-    cues = _all_cues(rubric, lexicon)
+    cues = _candidates(_all_cues(rubric, lexicon), low)
     # hits[sentence] -> list of (cue, start, end)
     hits: dict[int, list[tuple[Cue, int, int]]] = {}
     for cue in cues:
@@ -307,11 +334,11 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
     # otherwise stated here is not answered by a tool named as the place where something happens.
     stated = {c.qid for c, ms, me, ci, neg in raw if c.score is not None and not c.generic
               and not _passing(low, a, ms, lex)}
+    passing = {k for k, (cue, ms, me, ci, neg) in enumerate(raw)
+               if cue.qid != current and cue.qid not in stated and stated and _passing(low, a, ms, lex)}
     votes: list[_Vote] = []
     for k, (cue, ms, me, ci, neg) in enumerate(raw):
-        if cue.qid not in active or cue.qid in dropped or k in lost:
-            continue
-        if cue.qid != current and cue.qid not in stated and stated and _passing(low, a, ms, lex):
+        if cue.qid not in active or cue.qid in dropped or k in lost or k in passing:
             continue
         # A denied topic word that only qualifies another question's cue ("we used to have spend
         # alerts") denies that cue, not its own question.
@@ -320,7 +347,8 @@ def _read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, ask
             continue
         # Generic cues only count where the question is otherwise established.
         if cue.generic and cue.qid != current and not any(
-            c.qid == cue.qid and (c.score is None or not c.generic) and k2 not in lost for k2, (c, *_) in enumerate(raw)
+            c.qid == cue.qid and (c.score is None or not c.generic) and k2 not in lost and k2 not in passing
+            for k2, (c, *_) in enumerate(raw)
         ):
             continue
         ceiling = None

@@ -137,6 +137,41 @@ class Lexicon(_Strict):
         return self._compiled
 
 
+def _needed(items) -> frozenset[str] | None:
+    """Literal strings of which every match of the parsed pattern `items` contains at least one
+    (None when none can be told): a cheap `in` check that skips most regex scans."""
+    from re import _constants as C  # noqa: N812 -- CPython's regex parser internals
+
+    run: list[str] = []
+    for op, av in list(items) + [(None, None)]:
+        if op is C.LITERAL:
+            run.append(chr(av))
+            continue
+        if len(run) >= 3:
+            return frozenset(["".join(run)])
+        run = []
+        if op is C.SUBPATTERN:
+            got = _needed(av[3])
+        elif op is C.BRANCH:
+            alts = [_needed(alt) for alt in av[1]]
+            got = None if any(a is None for a in alts) else frozenset().union(*alts)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            got = _needed(av[2])
+        else:
+            got = None
+        if got:
+            return got
+    return None
+
+
+def needed_literals(rx: re.Pattern[str]) -> frozenset[str] | None:
+    try:
+        from re import _parser
+        return _needed(_parser.parse(rx.pattern, rx.flags))
+    except Exception:  # pragma: no cover -- internals differ: no prefilter, same results
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     """One compiled pattern; score None marks a topic cue."""
@@ -149,6 +184,10 @@ class Cue:
     rx: re.Pattern[str]
     word_start: bool = False  # the match must not follow a word character
     from_rubric: bool = False
+    need: frozenset[str] | None = None  # one of these must occur in the text (prefilter)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "need", needed_literals(self.rx))
 
 
 @dataclass(frozen=True)
