@@ -112,3 +112,28 @@ def test_unusable_model_is_a_failed_call_not_a_crash(monkeypatch):
     assert value is None and "does not know the model" in calls[0].error
     text, calls = g.text("ask", MSGS, on_token=lambda t: None)
     assert text is None and not calls[0].ok
+
+
+def test_interview_turn_on_an_llm_uses_its_reading_and_its_wording(scripted):
+    """What a real model returns drives the turn; a quote the user never said is dropped."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agent.interview import Interview
+
+    reading = {"answers": [
+        {"question_id": "q1", "score": 2, "confidence": 0.9, "evidence": "Everything goes through our LiteLLM proxy"},
+        {"question_id": "q3", "score": 4, "confidence": 0.9, "evidence": "we have predictive anomaly detection"},
+    ]}
+    scripted.replies.extend([json.dumps(reading), "Understood, a central LiteLLM gateway. What happens when a provider fails?"])
+    iv = Interview(load_settings(), "llm", InMemorySaver(), gateway())
+    iv.start()
+    msgs = iv.reply("Everything goes through our LiteLLM proxy.")
+    st = iv.state
+    assert set(st["answers"]) == {"q1"} and st["answers"]["q1"]["score"] == 2  # q3's quote was invented
+    assert msgs[-1] == "Understood, a central LiteLLM gateway. What happens when a provider fails?"
+    interpret_prompt = scripted.requests[0][-1]["content"]
+    assert "<context>" in interpret_prompt and "Everything goes through our LiteLLM proxy." in interpret_prompt
+    ask_prompt = scripted.requests[1][-1]["content"]
+    assert "I ignored 1 reading(s)" in ask_prompt  # the notice reaches the model, to be said verbatim
+    assert [c["task"] for c in st["calls"]] == ["interpret", "ask"]
+    assert all(c["model"] == "scripted/primary" and c["prompt_tokens"] == 100 for c in st["calls"])
