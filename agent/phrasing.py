@@ -101,6 +101,8 @@ def phrase_ask(ctx: AskContext, rubric: Rubric, phrasing: Phrasing) -> str:
         if ctx.mode in ("clarify", "reask"):
             lead = _pick(phrasing.lead_in[ctx.mode], q.id + ctx.mode)
             parts.append(f"{lead} {getattr(wording, ctx.mode)}")
+        elif ctx.mode == "back":
+            parts.append(f"{_pick(phrasing.lead_in['back'], q.id)} {wording.ask}")
         elif ctx.mode == "first" or ctx.respond_to is not None or ctx.same_dimension:
             parts.append(wording.ask)
         else:

@@ -21,7 +21,7 @@ MAX_ATTEMPTS = 2  # times a question is put before it is left for the confirmati
 class Plan(BaseModel):
     action: Literal["ask", "confirm"]
     question: str | None = None
-    mode: Literal["next", "clarify", "reask"] = "next"
+    mode: Literal["next", "clarify", "reask", "back"] = "next"
 
 
 def _confident(answers: Mapping[str, dict], qid: str, threshold: float) -> bool:

@@ -100,7 +100,7 @@ class AskContext(BaseModel):
     """Input of the ask task: write the interviewer's next message."""
 
     task: Literal["ask"] = "ask"
-    mode: Literal["first", "next", "clarify", "reask", "confirm_changes"] = "next"
+    mode: Literal["first", "next", "clarify", "reask", "back", "confirm_changes"] = "next"
     question: QuestionBrief | None = None
     question_why: str | None = None
     same_dimension: bool = Field(False, description="The question continues the dimension just discussed.")

@@ -159,3 +159,15 @@ def test_off_topic_reply_rephrases_the_question():
     msgs = iv.reply("I had a great pizza for lunch today.")
     assert iv.state["answers"] == {} and iv.state["current"] == "q1"
     assert msgs[-1].startswith("Let me put that differently.")
+
+
+def test_back_twice_goes_two_questions_back():
+    iv = new_interview()
+    run_script(iv, ["Everything goes through our LiteLLM proxy.",
+                    "If OpenAI is down the proxy fails over to Anthropic automatically."])
+    assert iv.state["current"] == "q3"
+    iv.reply("/back")
+    assert iv.state["current"] == "q2"
+    msgs = iv.reply("go back")
+    assert iv.state["current"] == "q1" and msgs[-1].startswith("Back to an earlier question")
+    assert iv.state["answers"]["q1"]["score"] == 2  # going back keeps the answer until it is replaced

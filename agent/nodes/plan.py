@@ -25,10 +25,12 @@ def plan(state: InterviewState, runtime: Runtime[Services]) -> dict:
     if command == "skip" and current and current not in skipped:
         skipped.append(current)
     if command == "back":
-        asked = state.get("asked", [])
-        earlier = [q for q in asked if q != current]
-        if earlier:
-            return {"plan": Plan(action="ask", question=earlier[-1], mode="reask").model_dump()}
+        # `asked` is a stack: going back pops the current question, so "back" twice goes two back.
+        asked = list(state.get("asked", []))
+        if asked and asked[-1] == current:
+            asked.pop()
+        if asked:
+            return {"plan": Plan(action="ask", question=asked[-1], mode="back").model_dump(), "asked": asked}
 
     # A reply that asked us something, or that we could not read, gets the same question again
     # (answered in the ask step) rather than moving on.
