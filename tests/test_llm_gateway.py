@@ -9,7 +9,8 @@ import litellm
 import pytest
 
 from agent.config import load_settings
-from agent.llm import Gateway, ModelChoice
+from agent.llm import Gateway
+from agent.models import ModelChoice
 from agent.schemas import RubricUpdate
 from tests.scripted_provider import install
 
