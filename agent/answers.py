@@ -42,14 +42,14 @@ def known_answers(rubric: Rubric, answers: Mapping[str, dict]) -> list[KnownAnsw
 
 
 def scores_line(rubric: Rubric, answers: Mapping[str, dict]) -> str:
-    """'Gateway 2.0 · Observability 1.5 · ... · total 14 from 8 answers (Level 1-3 so far)'"""
+    """'Gateway 2.0 · Observability 1.5 · ... · total 14 from 8 answers (Level 1–3, provisional)'"""
+    from agent.report import level_text
     from agent.scoring import score
 
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
     dims = " · ".join(f"{d.name} {d.score:.1f}" for d in result.dimensions if d.score is not None)
-    lo, hi = result.level_range
-    level = f"Level {lo}" if lo == hi else f"Level {lo}-{hi} so far"
-    return f"{dims or 'no scores yet'} · total {result.total} from {len(result.answers)} answers ({level})"
+    return (f"{dims or 'no scores yet'} · total {result.total} from {len(result.answers)} answers "
+            f"({level_text(rubric, result)})")
 
 
 def progress_line(rubric: Rubric, answers: Mapping[str, dict]) -> str:

@@ -177,9 +177,9 @@ def status_table(iv):
         table.add_row(q.id, q.text, f"{a['score']} · {q.label(a['score'])}" if a else "—",
                       f"{a['confidence']:.2f}" if a else "")
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
-    lo, hi = result.level_range
-    level = f"Level {lo}" if lo == hi else f"Level {lo}–{hi} (provisional)"
-    from agent.report import UsageSummary
+    from agent.report import UsageSummary, level_text
+
+    level = level_text(rubric, result)
 
     usage = UsageSummary.from_calls(iv.state.get("calls", []))
     table.caption = (f"Total so far {result.total}/60 · {level} · model {iv.state.get('model', '?')} · "
