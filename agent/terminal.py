@@ -165,6 +165,7 @@ def status_table(iv):
     """The answers and scores so far, as a rich table."""
     from rich.table import Table
 
+    from agent.report import UsageSummary, level_text
     from agent.scoring import score
 
     rubric = iv.services.rubric
@@ -177,10 +178,7 @@ def status_table(iv):
         table.add_row(q.id, q.text, f"{a['score']} · {q.label(a['score'])}" if a else "—",
                       f"{a['confidence']:.2f}" if a else "")
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
-    from agent.report import UsageSummary, level_text
-
     level = level_text(rubric, result)
-
     usage = UsageSummary.from_calls(iv.state.get("calls", []))
     table.caption = (f"Total so far {result.total}/60 · {level} · model {iv.state.get('model', '?')} · "
                      f"{usage.model_calls} calls, {usage.prompt_tokens + usage.completion_tokens} tokens, "
