@@ -24,11 +24,30 @@ SHORT_TERM_LAST_WEEK = 12
 MAX_RELATIVE_STRENGTHS = 3
 
 
+Term = Literal["short", "medium", "long"]
+
+
 class Action(BaseModel):
     text: str
     source: str  # seed section, e.g. "Transition Guides › Level 1 to Level 2 › Week 1-2: Gateway Setup"
     dimensions: list[str]
     pending: list[str] = Field(default_factory=list)  # unanswered questions that could show it is done
+    cites: list[str] = Field(default_factory=list)  # ids of the index chunks it comes from
+    term: Term | None = None
+
+
+class Passage(BaseModel):
+    """A retrieved chunk as the report keeps and cites it."""
+
+    id: str
+    section: str
+    text: str
+    origin: str = "framework"
+    dimensions: list[str] = Field(default_factory=list)
+    from_level: int | None = None
+    purpose: str = "current"  # current guide, next guide, organization document
+    for_dimension: str | None = None
+    similarity: float | None = None
 
 
 class ImprovementArea(BaseModel):
@@ -75,6 +94,11 @@ class Advice(BaseModel):
     kpi_tracking: str
     kpis: list[Kpi]
     notes: list[str] = Field(default_factory=list)
+    # Set when the actions come from retrieved passages (agent.grounded_advice).
+    grounded: bool = False
+    written_by: str | None = None  # "extractive" or the model that wrote them
+    passages: list[Passage] = Field(default_factory=list)
+    organization_passages: list[Passage] = Field(default_factory=list)
 
 
 def planning_level(assessment: Assessment) -> int:
@@ -150,9 +174,16 @@ def strengths(
     return out
 
 
+def block_chunk_id(guide: Guide, block: Block) -> str:
+    """The index chunk id of a guide's week block (see agent.corpus)."""
+    first, last = block.weeks
+    return f"transition-l{guide.from_level}-l{guide.to_level}-week-{first}-{last}"
+
+
 def _action(guide: Guide, block: Block, item: ChecklistItem, answers: Mapping[str, int]) -> Action:
     pending = [q for q in item.questions() if q not in answers] if item.satisfied(answers) is None else []
-    return Action(text=item.text, source=guide.source(block), dimensions=item.dimensions, pending=pending)
+    return Action(text=item.text, source=guide.source(block), dimensions=item.dimensions, pending=pending,
+                  cites=[block_chunk_id(guide, block)])
 
 
 def _ladder_actions(rubric: Rubric, d: DimensionScore, target: int, answers: Mapping[str, int]) -> list[Action]:
@@ -167,9 +198,10 @@ def _ladder_actions(rubric: Rubric, d: DimensionScore, target: int, answers: Map
             Action(
                 text=f"{dim.name}: move {q.id} from “{q.label(a)}” to “{q.label(a + 1)}” "
                 f"(toward “{dim.ladder[target]}”)",
-                source=f"Self-Assessment Tool › Quick Assessment Questionnaire › {q.id}; "
+                source=f"Self-Assessment Tool › Quick Assessment Questionnaire › Question {q.id[1:]}; "
                 f"Assessment Framework › Capability Dimensions › {dim.name}",
                 dimensions=[d.dimension],
+                cites=[f"questionnaire-{q.id}", f"ladder-{d.dimension}"],
             )
         )
     return out
@@ -232,12 +264,15 @@ def select_actions(
                 elif block.weeks[0] <= SHORT_TERM_LAST_WEEK and (
                     focus & set(item.dimensions) or ("general" in item.dimensions and block is guide.blocks[0])
                 ):
-                    short.append(act)
+                    short.append(act.model_copy(update={"term": "short"}))
                 else:
-                    medium.append(act)
+                    medium.append(act.model_copy(update={"term": "medium"}))
         for d in assessment.dimensions:
             if d.dimension in weak and not any(d.dimension in a.dimensions for a in short + medium):
-                (short if d.dimension in focus else medium).extend(_ladder_actions(rubric, d, tgt, given))
+                term: Term = "short" if d.dimension in focus else "medium"
+                (short if term == "short" else medium).extend(
+                    a.model_copy(update={"term": term}) for a in _ladder_actions(rubric, d, tgt, given)
+                )
         nxt = transitions.guide(tgt) if tgt > cur else None
         if nxt is not None:
             open_next = [
@@ -248,7 +283,8 @@ def select_actions(
                 _action(nxt, b, it, given)
                 for b in nxt.blocks for it in b.items if it.satisfied(given) is True
             ]
-            long = sorted(open_next, key=lambda a: not (weak & set(a.dimensions)))
+            long = [a.model_copy(update={"term": "long"})
+                    for a in sorted(open_next, key=lambda a: not (weak & set(a.dimensions)))]
     else:
         notes.append("Level 5 is the top of the model: there is no further transition guide.")
     for d in assessment.dimensions:

@@ -35,7 +35,37 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="print a session's report")
     r.add_argument("--session", required=True)
     r.add_argument("--format", choices=["md", "json"], default="md")
+    a = sub.add_parser("ask", help="ask a follow-up question about a session (next steps, KPIs, scores)")
+    a.add_argument("question")
+    a.add_argument("--session", required=True)
+    a.add_argument("--json", action="store_true")
+    ix = sub.add_parser("index", help="the retrieval index over the maturity model and your documents")
+    isub = ix.add_subparsers(dest="index_command", required=True)
+    ib = isub.add_parser("build", help="build the index (only what changed, unless --force)")
+    ib.add_argument("--force", action="store_true", help="drop and rebuild from scratch")
+    ist = isub.add_parser("status", help="what is indexed, where, with which embedder")
+    ist.add_argument("--json", action="store_true")
+    ia = isub.add_parser("add", help="add your organization's Markdown or text documents")
+    ia.add_argument("paths", nargs="+", metavar="PATH")
+    ir = isub.add_parser("remove", help="remove an added document (by the name `index status` shows)")
+    ir.add_argument("name")
+    ev = sub.add_parser("eval-retrieval", help="recall@1, recall@5 and MRR on labelled queries")
+    ev.add_argument("path", nargs="?", help="query file (default: evals/retrieval.yaml)")
+    ev.add_argument("--split", choices=["dev", "test"])
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--verbose", "-v", action="store_true", help="list the misses")
     return p
+
+
+def _retrieval_errors() -> tuple[type[Exception], ...]:
+    """Errors of the index a user can cause or fix; imported lazily (chromadb is slow to import)."""
+    if "agent.retrieval" not in sys.modules:
+        return ()
+    from agent.embeddings import EmbedderUnavailable
+    from agent.index_store import IndexUnavailable
+    from agent.retrieval import CorpusMissing
+
+    return (CorpusMissing, EmbedderUnavailable, IndexUnavailable)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,10 +86,28 @@ def main(argv: list[str] | None = None) -> int:
             from agent.session_cli import print_sessions
 
             return print_sessions(settings)
+        if args.command == "ask":
+            from agent.session_cli import ask
+
+            return ask(settings, args.session, args.question, args.json)
+        if args.command == "index":
+            from agent import index_cli
+
+            if args.index_command == "status":
+                return index_cli.print_status(settings, args.json)
+            if args.index_command == "build":
+                return index_cli.build(settings, args.force)
+            if args.index_command == "add":
+                return index_cli.add(settings, args.paths)
+            return index_cli.remove(settings, args.name)
+        if args.command == "eval-retrieval":
+            from agent import index_cli
+
+            return index_cli.eval_retrieval(settings, args.path, args.split, args.json, args.verbose)
         from agent.session_cli import print_report
 
         return print_report(settings, args.session, args.format)
-    except (ConfigError, SessionError, DataFileError, ModelUnavailable) as exc:
+    except (ConfigError, SessionError, DataFileError, ModelUnavailable, *_retrieval_errors()) as exc:
         print(f"aiops-assess: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

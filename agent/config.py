@@ -24,6 +24,28 @@ class InputLimits(BaseModel):
     max_reply_chars: int = Field(4000, ge=100, le=200_000)
 
 
+class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # wordllama (offline, default) | onnx-minilm (Chroma's; downloads once) | a LiteLLM embedding model
+    embedding: str = "wordllama"
+    embedding_dim: int = Field(256, ge=64, le=256)
+    lexical: bool = True  # fuse the vector ranking with BM25
+    top_k: int = Field(4, ge=1, le=20)
+    download_timeout_seconds: float = Field(20, gt=0, le=600)
+    max_document_bytes: int = Field(2_000_000, ge=1_000)
+    # Where the bundled corpus lives; null = the package's knowledge/ folder.
+    corpus_dir: Path | None = None
+
+
+class ChromaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None  # set to use a Chroma server (HttpClient) instead of the local store
+    port: int = Field(8000, ge=1, le=65535)
+    ssl: bool = False
+
+
 class Settings(BaseSettings):
     """Everything configurable. Loaded by `load_settings`."""
 
@@ -41,6 +63,8 @@ class Settings(BaseSettings):
     confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
     data_dir: Path = Path("~/.local/share/aiops-assess")
     input: InputLimits = Field(default_factory=InputLimits)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
 
     @field_validator("model")
     @classmethod
@@ -70,6 +94,11 @@ class Settings(BaseSettings):
     @property
     def sessions_dir(self) -> Path:
         return self.data_dir / "sessions"
+
+    @property
+    def index_dir(self) -> Path:
+        """The local Chroma store and the organization's added documents."""
+        return self.data_dir / "index"
 
 
 def load_settings(path: Path | str | None = None) -> Settings:

@@ -10,6 +10,7 @@ from agent.rubric import Rubric
 
 if TYPE_CHECKING:
     from agent.llm import Gateway
+    from agent.retrieval import Retriever
 
 
 @dataclass
@@ -22,3 +23,24 @@ class Services:
     session: str = "default"
     organization: str | None = None
     on_token: Callable[[str], None] | None = field(default=None)
+    retriever: "Retriever | None" = None
+
+    def get_retriever(self) -> "Retriever":
+        """The retrieval index, opened (and built if needed) on first use."""
+        if self.retriever is None:
+            from agent.retrieval import Retriever
+
+            self.retriever = Retriever(self.settings)
+        return self.retriever.open()
+
+    def warm_up_retriever(self) -> None:
+        """Open the index in a background thread; a failure surfaces (as a message) when it is used."""
+        import threading
+
+        def run() -> None:
+            try:
+                self.get_retriever()
+            except Exception:  # noqa: BLE001 - reported by the node that needs the index
+                pass
+
+        threading.Thread(target=run, daemon=True, name="retriever-warm-up").start()

@@ -2,7 +2,8 @@
 
     greet → listen ─┬─ (command: skip/back/finish) ──────────────┐
                     ├─ (reply) → interpret ──────────────────────→ plan ─┬→ ask → listen
-                    └─ (confirmed) → score → report → END                └→ confirm → listen
+                    ├─ (confirmed) → score → advise → report → listen    └→ confirm → listen
+                    └─ (after the report) → followup → listen
 
 `listen` is where the interviewee speaks: it pauses the graph with `interrupt()` and the face
 resumes it with `Command(resume=reply)`. Export the builder; faces compile it with the
@@ -11,11 +12,13 @@ checkpointer they need (SQLite in the apps, in-memory in tests).
 
 from __future__ import annotations
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 
 from agent.context import Services
+from agent.nodes.advise import advise
 from agent.nodes.ask import ask
 from agent.nodes.confirm import confirm
+from agent.nodes.followup import followup
 from agent.nodes.greet import greet
 from agent.nodes.interpret import interpret
 from agent.nodes.listen import listen
@@ -25,6 +28,8 @@ from agent.state import InterviewState
 
 
 def route_after_listen(state: InterviewState) -> str:
+    if state.get("phase") == "done":
+        return "followup" if state.get("reply") else "listen"
     command = state.get("command")
     if command == "confirm":
         return "score"
@@ -43,15 +48,19 @@ def build_graph() -> StateGraph:
     g.add_node("ask", ask)
     g.add_node("confirm", confirm)
     g.add_node("score", score)
+    g.add_node("advise", advise)
     g.add_node("report", report)
+    g.add_node("followup", followup)
 
     g.add_edge(START, "greet")
     g.add_edge("greet", "listen")
-    g.add_conditional_edges("listen", route_after_listen, ["interpret", "plan", "score"])
+    g.add_conditional_edges("listen", route_after_listen, ["interpret", "plan", "score", "followup", "listen"])
     g.add_edge("interpret", "plan")
     g.add_conditional_edges("plan", route_after_plan, {"ask": "ask", "confirm": "confirm"})
     g.add_edge("ask", "listen")
     g.add_edge("confirm", "listen")
-    g.add_edge("score", "report")
-    g.add_edge("report", END)
+    g.add_edge("score", "advise")
+    g.add_edge("advise", "report")
+    g.add_edge("report", "listen")
+    g.add_edge("followup", "listen")
     return g

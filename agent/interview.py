@@ -71,6 +71,6 @@ class Interview:
 
     def reply(self, text: str) -> list[str]:
         """Hand the interviewee's reply to the graph; the assistant's new messages."""
-        if self.is_done:
-            return []
+        if self.is_done and not self.waiting_for_reply:
+            return []  # a session that ended before follow-up questions existed
         return self._run(Command(resume=text))

@@ -61,6 +61,8 @@ class AssessmentResult(BaseModel):
     summary: str | None = None  # executive-summary prose written by a model
     usage: UsageSummary = Field(default_factory=UsageSummary)
     notes: list[str] = Field(default_factory=list)
+    # Advice grounded in retrieved passages (set by the report node); None: computed from the guides.
+    advice: Advice | None = None
 
 
 def build_result(
@@ -176,11 +178,16 @@ def _actions(title: str, actions: list[Action], empty: str) -> list[str]:
 # -- Markdown -----------------------------------------------------------------------------------
 
 
+def advice_of(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> Advice:
+    """The result's grounded advice, or (older sessions, no index) the advice from the guides."""
+    return result.advice or select_actions(rubric, transitions, result.assessment, result.answers)
+
+
 def render_markdown(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> str:
     """The report in Markdown: the seed's template headings in order, then KPIs, the answers with
     their evidence, and an appendix with usage and attribution."""
     a = result.assessment
-    adv = select_actions(rubric, transitions, a, result.answers)
+    adv = advice_of(rubric, transitions, result)
     out = ["# AI Operations Maturity Assessment Report", ""]
     if not a.complete:
         out += [f"> **{partial_banner(rubric, a)}**", ""]
@@ -215,11 +222,18 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
     if not adv.strengths:
         out.append("No dimension has reached its target or scored above 0 yet.")
     out += ["", "## Improvement Areas", ""]
-    out += [f"{i}. {x.name} - Priority: {x.priority} — {x.reason}" for i, x in enumerate(adv.improvement_areas, 1)]
+    for i, x in enumerate(adv.improvement_areas, 1):
+        seen = [p.section for p in adv.passages if p.for_dimension == x.dimension and p.origin == "framework"]
+        see = f" See: {'; '.join(dict.fromkeys(seen))}." if seen else ""
+        out.append(f"{i}. {x.name} - Priority: {x.priority} — {x.reason}.{see}")
     if not adv.improvement_areas:
         out.append("No scored dimension is below its target.")
     out += ["", "## Recommended Actions", ""]
-    if adv.guide:
+    if adv.grounded:
+        who = "selected verbatim from" if adv.written_by == "extractive" else f"written by {adv.written_by} from"
+        out += [f"Actions {who} the transition-guide passages retrieved for your improvement areas "
+                "(sources listed in the appendix); what your answers show is in place is left out.", ""]
+    elif adv.guide:
         out += [f"From the seed's transition guide {adv.guide}, focused on the improvement areas.", ""]
     out += _actions("Short-term (0-3 months)", adv.short_term, "Nothing open in the guide for this period.")
     out += _actions("Medium-term (3-6 months)", adv.medium_term, "Nothing further open in the guide.")
@@ -227,6 +241,13 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
     if adv.already_in_place:
         done = "; ".join(x.text for x in adv.already_in_place)
         out += [f"*Already in place according to your answers, so not listed: {done}.*", ""]
+    if adv.organization_passages:
+        out += ["### From your organization's documents", ""]
+        for p in adv.organization_passages:
+            excerpt = " ".join(p.text.split())
+            excerpt = excerpt if len(excerpt) <= 240 else excerpt[:237].rsplit(" ", 1)[0] + "…"
+            out.append(f"- {p.section}" + (f" (for {p.for_dimension})" if p.for_dimension else "") + f": {excerpt}")
+        out.append("")
     out += ["## Resource Requirements", ""]
     if adv.resources:
         r = adv.resources
@@ -273,6 +294,9 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
         f"- Rubric version: {result.rubric_version}",
     ]
     out += [f"- Note: {n}" for n in [*adv.notes, *result.notes]]
+    if adv.passages:
+        out += ["", "### Sources", "", "Passages retrieved for the advice (index chunk ids):", ""]
+        out += [f"- `{p.id}` — {p.section}" for p in adv.passages]
     out += ["", ATTRIBUTION, ""]
     return "\n".join(out)
 
@@ -297,5 +321,5 @@ def render_json(
 
         transitions = load_transitions()
     data = result.model_dump(mode="json")
-    data["advice"] = select_actions(rubric, transitions, result.assessment, result.answers).model_dump(mode="json")
+    data["advice"] = advice_of(rubric, transitions, result).model_dump(mode="json")
     return json.dumps(data, indent=2, ensure_ascii=False)

@@ -95,3 +95,32 @@ def partial_result(name: str, values: dict):
         finished_early=True, usage=UsageSummary.from_calls(values.get("calls", [])),
         notes=["The interview is still in progress."],
     )
+
+
+def ask(settings: Settings, name: str, question: str, as_json: bool = False) -> int:
+    """Answer one follow-up question about a session (read-only: the session is not changed)."""
+    from agent.context import Services
+    from agent.followup import render_answer
+    from agent.followup_service import answer_followup
+    from agent.llm import Gateway
+    from agent.rubric import load_rubric
+
+    question = " ".join(question.split())
+    if not question:
+        raise SessionError('The question is empty. Usage: aiops-assess ask "what should we do first?" --session NAME')
+    values = _values(settings, name)
+    if not values.get("answers"):
+        raise SessionError(f"Session '{name}' has no answers yet. Run: aiops-assess chat --session {name}")
+    gateway = Gateway(settings)
+    if gateway.notice:
+        print(f"note: {gateway.notice}", file=sys.stderr)
+    svc = Services(settings=settings, rubric=load_rubric(), gateway=gateway, session=name)
+    ans, _calls = answer_followup(svc, values, question)
+    if as_json:
+        sys.stdout.write(ans.model_dump_json(indent=2) + "\n")
+        return 0
+    if values.get("phase") != "done":
+        n = len(values.get("answers", {}))
+        print(f"(The interview is still in progress, {n}/12 answered; this answer uses what you have said so far.)")
+    sys.stdout.write(render_answer(ans) + "\n")
+    return 0

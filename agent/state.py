@@ -64,6 +64,12 @@ class InterviewState(TypedDict, total=False):
     organization: str | None
     """The assessed organization's name, for the report (chat --org)."""
 
+    advice: dict | None
+    """The recommended actions grounded in retrieved passages (Advice), set by the advise node."""
+
+    followups: Annotated[list[dict], operator.add]
+    """Follow-up questions after the report and their answers (with the passages cited)."""
+
     result: dict | None
     """The final AssessmentResult (JSON export), set by the report node."""
 

@@ -97,29 +97,33 @@ def run_chat(settings: Settings, session: str, organization: str | None = None) 
 
         iv = Interview(settings, session, saver, gateway, on_token=out.token if interactive else None,
                        organization=organization)
-        if iv.is_done:
+        if iv.is_done and not iv.waiting_for_reply:  # finished before follow-ups existed
             out.info(f"This session is complete. Print its report with: aiops-assess report --session {session}")
             return EXIT_OK
+        iv.services.warm_up_retriever()  # the index opens (or builds) while the interview runs
         opening = iv.start()
         if not new:
             for msg in opening:
                 out.assistant(msg)
+        if iv.is_done:
+            out.info(FOLLOWUP_HINT)
         try:
-            while not iv.is_done:
+            while True:
                 try:
                     line = out.console.input("[bold cyan]you ›[/] ") if interactive else _read_line()
                 except EOFError:
-                    out.info(_resume_hint(session))
+                    out.info(_done_hint(session) if iv.is_done else _resume_hint(session))
                     return EXIT_OK
                 cmd = line.strip().lower()
                 if cmd in LOCAL:
                     if cmd in ("/quit", "/exit"):
-                        out.info(_resume_hint(session))
+                        out.info(_done_hint(session) if iv.is_done else _resume_hint(session))
                         return EXIT_OK
                     _local_command(cmd, iv, out)
                     continue
                 if not interactive and line.strip():
                     out.info(f"you › {line.strip()[:200]}")
+                was_done = iv.is_done
                 try:
                     for msg in iv.reply(line):
                         out.assistant(msg)
@@ -131,11 +135,22 @@ def run_chat(settings: Settings, session: str, organization: str | None = None) 
                     return EXIT_INTERRUPTED
                 if not iv.is_done:
                     out.info(_progress(iv))
+                elif not was_done:
+                    out.info(f"Assessment complete. Report: aiops-assess report --session {session} [--format json]")
+                    out.info(FOLLOWUP_HINT)
         except KeyboardInterrupt:
-            out.info("\n" + _resume_hint(session))
+            out.info("\n" + (_done_hint(session) if iv.is_done else _resume_hint(session)))
             return EXIT_INTERRUPTED
-        out.info(f"Assessment complete. Report: aiops-assess report --session {session} [--format json]")
     return EXIT_OK
+
+
+FOLLOWUP_HINT = ("Ask me about next steps — “what should we do first?”, “which KPIs should we track?”, "
+                 "“how do we get to the next level on cost?”, “why did I get a 1 on tracing?” — or /quit.")
+
+
+def _done_hint(session: str) -> str:
+    return (f"Saved. Report: aiops-assess report --session {session}; more questions: "
+            f"aiops-assess chat --session {session} or aiops-assess ask \"...\" --session {session}")
 
 
 def _read_line() -> str:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.config import load_settings
@@ -20,3 +25,21 @@ def run_script(iv: Interview, replies: list[str]) -> list[str]:
     for r in replies:
         out.extend(iv.reply(r))
     return out
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running the CLI as a user would: no keys, a hosted model configured (so the
+    offline fallback notice shows), an isolated data dir."""
+    e = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("AIOPS_")}
+    e.update(AIOPS_DATA_DIR=str(tmp_path / "data"), AIOPS_MODEL="openai/gpt-4o-mini",
+             LITELLM_LOCAL_MODEL_COST_MAP="True", COLUMNS="120")
+    return e
+
+
+def cli(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `aiops-assess ARGS` in a subprocess with piped stdin."""
+    return subprocess.run([sys.executable, "-m", "agent.cli", *args], input=stdin, capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=timeout)

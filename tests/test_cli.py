@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,23 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import cli, cli_env
 from tests.test_interview_graph import FULL
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(args, env, stdin="", timeout=120):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], input=stdin, capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=timeout)
-
-
 @pytest.fixture
 def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("AIOPS_")}
-    e.update(AIOPS_DATA_DIR=str(tmp_path / "data"), AIOPS_MODEL="openai/gpt-4o-mini",
-             LITELLM_LOCAL_MODEL_COST_MAP="True", COLUMNS="120")
-    return e
+    return cli_env(tmp_path)
 
 
 def test_piped_interview_end_to_end_and_report(env):

@@ -224,7 +224,7 @@ def test_every_action_cites_an_existing_seed_section(rubric, transitions):
         adv = select_actions(rubric, transitions, score(rubric, scores))
         assert adv.short_term
         for a in adv.short_term + adv.medium_term + adv.long_term:
-            assert a.source in sources or a.source.startswith("Self-Assessment Tool › Quick Assessment Questionnaire › q")
+            assert a.source in sources or a.source.startswith("Self-Assessment Tool › Quick Assessment Questionnaire › Question ")
 
 
 def test_horizons_follow_guides(rubric, transitions):
@@ -259,7 +259,9 @@ def test_json_round_trips(rubric, transitions, complete, partial):
         text = render_json(res, rubric, transitions)
         data = json.loads(text)
         assert "advice" in data and data["advice"]["short_term"]
-        assert AssessmentResult.model_validate_json(text) == res
+        back = AssessmentResult.model_validate_json(text)
+        assert back.model_copy(update={"advice": None}) == res
+        assert back.advice == select_actions(rubric, transitions, res.assessment, res.answers)
     assert json.loads(render_json(complete)) == json.loads(render_json(complete, rubric, transitions))
 
 
@@ -284,4 +286,5 @@ def test_renders_any_answer_set(rubric, transitions):
         md = render_markdown(rubric, transitions, res)
         assert heading_positions(md, TEMPLATE_HEADINGS) == sorted(heading_positions(md, TEMPLATE_HEADINGS))
         assert ("Partial assessment" in md) == (len(scores) < 12)
-        assert AssessmentResult.model_validate_json(render_json(res, rubric, transitions)) == res
+        back = AssessmentResult.model_validate_json(render_json(res, rubric, transitions))
+        assert back.model_copy(update={"advice": None}) == res

@@ -18,7 +18,9 @@ def listen(state: InterviewState, runtime: Runtime[Services]) -> dict:
     raw = interrupt({"phase": state.get("phase"), "question": state.get("current")})
     text = raw if isinstance(raw, str) else str((raw or {}).get("text", "")) if isinstance(raw, dict) else ""
     reply, notices = clean_reply(text, runtime.context.settings.input.max_reply_chars)
-    command = parse_command(reply, confirming=state.get("phase") == "confirm") if reply else None
+    # After the report every reply is a follow-up question, never an interview command.
+    finished = state.get("phase") == "done"
+    command = parse_command(reply, confirming=state.get("phase") == "confirm") if reply and not finished else None
     update: dict = {"reply": reply, "command": command, "notices": notices, "update": None}
     if reply:
         update["messages"] = [{"role": "user", "content": reply}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from agent.advice import Advice
 from agent.context import Services
 from agent.prompts import render
 from agent.report import UsageSummary, build_result, render_markdown
@@ -52,11 +53,14 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         usage=UsageSummary.from_calls([*state.get("calls", []), *call_dicts]),
         notes=[f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else [],
     )
+    if state.get("advice"):
+        result.advice = Advice.model_validate(state["advice"])
     md = render_markdown(rubric, load_transitions(), result)
     return {
         "messages": [{"role": "assistant", "content": md}],
         "result": result.model_dump(mode="json"),
         "report_md": md,
         "phase": "done",
+        "current": None,
         "calls": call_dicts,
     }

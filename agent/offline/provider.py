@@ -6,6 +6,7 @@ the rest of the agent cannot tell it from a hosted model. Importing this module 
 
 from __future__ import annotations
 
+import json
 import time
 
 import litellm
@@ -38,6 +39,12 @@ def respond(messages: list[dict]) -> str:
         return phrase_ask(AskContext.model_validate(ctx), rubric, load_phrasing())
     if task == "summary":
         return write_summary(SummaryContext.model_validate(ctx))
+    if task == "advice":  # extractive: the passages' own open checklist items, as suggested
+        cands = ctx.get("candidates") or []
+        return json.dumps({"actions": [{"text": c["text"], "term": c["term"], "dimension": c.get("dimension"),
+                                        "cites": [c["cite"]]} for c in cands]})
+    if task == "followup":  # extractive: the draft assembled from the passages
+        return json.dumps(ctx.get("draft") or {"answer": "", "cites": [], "covered": False})
     return _NOT_SUPPORTED
 
 
