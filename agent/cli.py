@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     ir.add_argument("name")
     ev = sub.add_parser("eval-retrieval", help="recall@1, recall@5 and MRR on labelled queries")
     ev.add_argument("path", nargs="?", help="query file (default: evals/retrieval.yaml)")
-    ev.add_argument("--split", choices=["dev", "test"])
+    ev.add_argument("--split", choices=["dev", "test", "holdout"])
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--verbose", "-v", action="store_true", help="list the misses")
     return p

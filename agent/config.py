@@ -31,6 +31,7 @@ class RetrievalSettings(BaseModel):
     embedding: str = "wordllama"
     embedding_dim: int = Field(256, ge=64, le=256)
     lexical: bool = True  # fuse the vector ranking with BM25
+    expand_queries: bool = True  # add the model's terms for everyday phrasings (knowledge/thesaurus.yaml)
     top_k: int = Field(4, ge=1, le=20)
     download_timeout_seconds: float = Field(20, gt=0, le=600)
     max_document_bytes: int = Field(2_000_000, ge=1_000)

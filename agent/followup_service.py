@@ -7,7 +7,7 @@ from agent.advice import Advice, select_actions
 from agent.context import Services
 from agent.corpus import Chunk
 from agent.followup import (
-    MIN_LEXICAL, MIN_SIMILARITY, NOT_COVERED, FollowupAnswer, FollowupContext, FollowupDraft, Question,
+    MIN_COVERAGE, NOT_COVERED, FollowupAnswer, FollowupContext, FollowupDraft, Question,
     check_draft, draft_first_steps, draft_from_passages, draft_kpis, draft_why, parse_question,
 )
 from agent.llm import CallRecord
@@ -50,11 +50,10 @@ def _passages(svc: Services, q: Question, assessment: Assessment, advice: Advice
         if not hits and q.dimension:
             hits = r.search(q.text, Filter(kinds=("transition",), from_level=frm), k=k)
         return [h.chunk for h in hits], bool(hits)
+    if r.coverage(q.text) < MIN_COVERAGE:
+        return [], False
     hits = r.search(q.text, k=k)
-    covered = bool(hits) and (
-        (hits[0].similarity or 0) >= MIN_SIMILARITY or hits[0].lexical >= MIN_LEXICAL
-    )
-    return [h.chunk for h in hits[:3]], covered
+    return [h.chunk for h in hits[:3]], bool(hits)
 
 
 def _draft(svc: Services, q: Question, chunks: list[Chunk], assessment: Assessment,

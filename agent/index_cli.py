@@ -95,7 +95,10 @@ def eval_retrieval(
         print(f"aiops-assess: the query file expects chunks the index does not have: {', '.join(missing)}", file=sys.stderr)
         return EXIT_FAILED
     r.search("warm-up")
-    results = run(qs, lambda q: [h.chunk.id for h in r.search(q, k=10)])
+    from agent.followup import MIN_COVERAGE
+
+    results = run(qs, lambda q: [h.chunk.id for h in r.search(q, k=10)],
+                  abstains=lambda q: r.coverage(q) < MIN_COVERAGE)
     m = metrics(results)
     if as_json:
         print(json.dumps({"embedder": r.embedder.fingerprint, "lexical": settings.retrieval.lexical,
@@ -105,6 +108,9 @@ def eval_retrieval(
           f"{m.queries} answerable queries{f' ({split} split)' if split else ''}")
     print(f"  recall@1 {m.recall_at_1:.3f}   recall@5 {m.recall_at_5:.3f}   MRR {m.mrr:.3f}   "
           f"latency p50 {m.latency_ms_p50:.1f} ms, p95 {m.latency_ms_p95:.1f} ms")
+    if m.out_of_scope:
+        print(f"  out of scope: {m.out_of_scope_recognised} of {m.out_of_scope} declined as not covered; "
+              f"answerable wrongly declined: {m.answerable_declined} of {m.queries}")
     for style, s in m.by_style.items():
         print(f"  {style:12} n={int(s['queries']):3}  r@1 {s['recall_at_1']:.3f}  r@5 {s['recall_at_5']:.3f}  MRR {s['mrr']:.3f}")
     if verbose:

@@ -21,7 +21,7 @@ from agent.corpus import Chunk, FrameworkChunker, Kind, Origin, document_chunks
 from agent.embeddings import WORDLLAMA, Embedder, EmbedderUnavailable, build_embedder, probe
 from agent.index_store import ChromaStore, IndexUnavailable
 from agent.org_documents import DocumentError, OrgDocuments
-from agent.query_expansion import load_expander, mentioned_levels
+from agent.query_expansion import coverage, load_expander, mentioned_levels, stems
 from agent.paths import KNOWLEDGE_DIR
 from agent.rubric import Rubric, load_rubric
 from agent.transitions import Transitions, load_transitions
@@ -35,7 +35,9 @@ RRF_K = 5
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 # A chunk about a level the query names ("at level 3", "from 2 to 3") counts this much more.
-LEVEL_BOOST = 1.5
+LEVEL_BOOST = 2.0
+# A chunk of the kind the query is after ("which KPIs..." -> kpi) counts this much more.
+KIND_BOOST = 2.0
 
 
 class CorpusMissing(Exception):
@@ -208,6 +210,7 @@ class Retriever:
         self._built: list[str] = []
         self._build_seconds = 0.0
         self._lexical: _Lexical | None = None
+        self._vocabulary: set[str] = set()
 
     def _notice(self, msg: str) -> None:
         self.notices.append(msg)
@@ -268,6 +271,9 @@ class Retriever:
                 if other.startswith("aiops-organization-"):
                     self.store.client().delete_collection(other)
         self._lexical = _Lexical(self.framework + self.organization) if self.cfg.lexical else None
+        self._vocabulary = load_expander().vocabulary | {
+            t for c in self.framework + self.organization for t in stems(c.embed_text())
+        }
         self._build_seconds = time.perf_counter() - t0
 
     def rebuild(self) -> "Retriever":
@@ -318,7 +324,10 @@ class Retriever:
         flt = flt or Filter()
         pool = max(4 * k, 24)
         levels, step = mentioned_levels(query)
-        query = load_expander().expand(query)
+        expander = load_expander()
+        kinds = expander.kinds(query)
+        if self.cfg.expand_queries:
+            query = expander.expand(query)
         vector = self.embedder.embed([query])[0]
         dense: list[tuple[Chunk, float]] = []
         for family in ("framework", "organization"):
@@ -344,12 +353,22 @@ class Retriever:
             + (LEXICAL_WEIGHT / (RRF_K + l_rank[cid] + 1) if cid in l_rank else 0.0)
             for cid in by_id
         }
-        if levels:
-            for cid, c in by_id.items():
-                if _about_levels(c, levels, step):
-                    fused[cid] *= LEVEL_BOOST
+        for cid, c in by_id.items():
+            if levels and _about_levels(c, levels, step):
+                fused[cid] *= LEVEL_BOOST
+            if c.kind in kinds:
+                fused[cid] *= KIND_BOOST
         best = sorted(fused, key=lambda cid: (-fused[cid], -sims.get(cid, 0.0)))[:k]
         return [Hit(chunk=by_id[cid], score=fused[cid], similarity=sims.get(cid), lexical=lex.get(cid, 0.0)) for cid in best]
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's topic words that the indexed documents or the thesaurus know.
+
+        Low for questions about something else entirely (the weather, GPUs, a data warehouse):
+        the follow-up answerer uses it to say "the model doesn't say" instead of quoting passages.
+        """
+        self.open()
+        return coverage(query, self._vocabulary)
 
     def _lexical_chunk(self, cid: str) -> Chunk:
         return self._lexical.by_id[cid]

@@ -236,7 +236,7 @@ def test_followup_answers_cite_the_passages_they_use(retriever, rubric):
     assert adv_first["text"] in first.answer and set(first.cites) <= known and first.cites
 
 
-@pytest.mark.parametrize("text", ["what's the weather in Lisbon tomorrow?", "which GPU should we buy for training?"])
+@pytest.mark.parametrize("text", ["what's the weather in Lisbon tomorrow?", "how do I bake sourdough bread at home?"])
 def test_questions_the_model_does_not_cover_get_an_honest_answer(retriever, rubric, text):
     values = session_values(rubric, retriever, LEVEL1)
     ans, calls = answer_followup(services(retriever), values, text)

@@ -29,7 +29,7 @@ class RetrievalQuery(BaseModel):
     query: str = Field(min_length=1)
     expected: list[str] = Field(default_factory=list)  # empty: out of scope
     style: Style
-    split: Literal["dev", "test"]
+    split: Literal["dev", "test", "holdout"]
 
     @model_validator(mode="after")
     def _style_matches(self) -> "RetrievalQuery":
@@ -69,6 +69,7 @@ class QueryResult(BaseModel):
     retrieved: list[str]
     rank: int | None  # 1-based rank of the first expected chunk within MRR_DEPTH
     milliseconds: float
+    abstained: bool | None = None  # the answerer would say "the model doesn't say"
 
 
 class RetrievalMetrics(BaseModel):
@@ -79,6 +80,9 @@ class RetrievalMetrics(BaseModel):
     by_style: dict[str, dict[str, float]]
     latency_ms_p50: float
     latency_ms_p95: float
+    out_of_scope: int = 0
+    out_of_scope_recognised: int = 0  # out-of-scope queries the answerer declines
+    answerable_declined: int = 0  # answerable queries it would wrongly decline
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -103,8 +107,12 @@ def metrics(results: Sequence[QueryResult]) -> RetrievalMetrics:
     answerable = [r for r in results if r.expected]
     styles = sorted({r.style for r in answerable})
     lat = [r.milliseconds for r in results] or [0.0]
+    oos = [r for r in results if not r.expected]
     return RetrievalMetrics(
         **_scores(answerable),
+        out_of_scope=len(oos),
+        out_of_scope_recognised=sum(1 for r in oos if r.abstained),
+        answerable_declined=sum(1 for r in answerable if r.abstained),
         by_style={s: _scores([r for r in answerable if r.style == s]) for s in styles},
         latency_ms_p50=round(percentile(lat, 50), 2),
         latency_ms_p95=round(percentile(lat, 95), 2),
@@ -115,8 +123,10 @@ def run(
     queries: Sequence[RetrievalQuery],
     search: Callable[[str], list[str]],
     on_done: Callable[[QueryResult], None] | None = None,
+    abstains: Callable[[str], bool] | None = None,
 ) -> list[QueryResult]:
-    """Run every query through `search` (query → ranked chunk ids)."""
+    """Run every query through `search` (query → ranked chunk ids); `abstains` says whether the
+    answerer would decline the question as not covered."""
     out = []
     for q in queries:
         t0 = time.perf_counter()
@@ -125,7 +135,7 @@ def run(
         rank = next((i + 1 for i, cid in enumerate(ids) if cid in q.expected), None)
         res = QueryResult(
             id=q.id, query=q.query, style=q.style, split=q.split, expected=q.expected, retrieved=ids,
-            rank=rank, milliseconds=round(ms, 2),
+            rank=rank, milliseconds=round(ms, 2), abstained=abstains(q.query) if abstains else None,
         )
         out.append(res)
         if on_done:
