@@ -86,11 +86,11 @@ def clean(text: str) -> str:
     return "\n".join(out)
 
 
-def sections(markdown: str) -> list[_Section]:
+def sections(markdown: str, drop_title: bool = True) -> list[_Section]:
     """Split Markdown at its headings (ignoring '#' lines inside code fences).
 
     Each section holds only its own text, up to the next heading of any depth, and the path of
-    headings above it. The document title (a lone '# ') is not part of the paths.
+    headings above it. With `drop_title`, the document title (a lone '# ') is not part of the paths.
     """
     out: list[_Section] = []
     stack: list[tuple[int, str]] = []
@@ -103,7 +103,7 @@ def sections(markdown: str) -> list[_Section]:
             continue
         out.append(current)
         depth, title = len(m.group(1)), m.group(2).strip()
-        if depth == 1 and h1_count == 1:
+        if depth == 1 and h1_count == 1 and drop_title:
             stack = []
             current = _Section(path=[])
             continue
@@ -141,18 +141,39 @@ def _fence_bodies(text: str) -> list[str]:
     return bodies
 
 
+def _split_long(para: str, limit: int) -> list[str]:
+    """A paragraph over the limit, cut at line ends, then sentence ends, then (last resort) words."""
+    if len(para) <= limit:
+        return [para]
+    for sep in (r"\n", r"(?<=[.!?])\s+", r"\s+"):
+        parts = [p for p in re.split(sep, para) if p.strip()]
+        if len(parts) > 1:
+            out, cur = [], ""
+            for p in parts:
+                if cur and len(cur) + len(p) + 1 > limit:
+                    out.append(cur)
+                    cur = p
+                else:
+                    cur = f"{cur} {p}" if cur else p
+            if cur:
+                out.append(cur)
+            return [q for piece in out for q in _split_long(piece, limit)] if any(len(o) > limit for o in out) and len(out) > 1 else out
+    return [para[i : i + limit] for i in range(0, len(para), limit)]
+
+
 def _paragraph_pieces(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
-    """Cut text at blank lines into pieces of at most ~limit characters (a paragraph is never cut)."""
+    """Cut text at blank lines into pieces of at most ~limit characters; a paragraph longer than
+    the limit is cut at its lines or sentences."""
     pieces, cur = [], ""
-    for para in re.split(r"\n\s*\n", text):
-        para = para.strip()
-        if not para:
-            continue
-        if cur and len(cur) + len(para) + 2 > limit:
-            pieces.append(cur)
-            cur = para
-        else:
-            cur = f"{cur}\n\n{para}" if cur else para
+    for block in re.split(r"\n\s*\n", text):
+        for para in _split_long(block.strip(), limit):
+            if not para:
+                continue
+            if cur and len(cur) + len(para) + 2 > limit:
+                pieces.append(cur)
+                cur = para
+            else:
+                cur = f"{cur}\n\n{para}" if cur else para
     if cur:
         pieces.append(cur)
     return pieces
@@ -230,7 +251,8 @@ class FrameworkChunker:
                     if not row.strip():
                         break
                     if row.strip(" │▼"):
-                        rows.append(row.rstrip())
+                        # Arrows and bars become spaces, so the ladder's columns stay aligned.
+                        rows.append(re.sub(r"[│▼]", " ", row).rstrip())
                 text = "\n".join(rows)
                 out.append(self._chunk(f"ladder-{dim}", [*path, dim.capitalize()], "dimension", text, dimensions=[dim]))
         return out
@@ -347,10 +369,10 @@ def generic_chunks(
     body: str, path: list[str], document: str, kind: Kind, origin: Origin, id_prefix: str,
 ) -> list[Chunk]:
     """Chunks of a section the framework chunker has no special rule for: paragraphs, capped."""
-    text = clean(body)
-    if not text:
+    # Cut at the blank lines first: cleaning drops them.
+    pieces = [p for p in (clean(piece) for piece in _paragraph_pieces(body)) if p]
+    if not pieces:
         return []
-    pieces = _paragraph_pieces(text)
     base = id_prefix + slug(SEP.join(path) if path else document)
     return [
         Chunk(
@@ -370,12 +392,14 @@ def document_chunks(text: str, document: str, origin: Origin, id_prefix: str) ->
     """
     kind: Kind = "organization" if origin == "organization" else "overview"
     out: list[Chunk] = []
-    for sec in sections(text):
+    for sec in sections(text, drop_title=origin == "framework"):
         out.extend(generic_chunks(sec.body, [document, *sec.path], document, kind, origin, id_prefix))
-    seen: dict[str, int] = {}
-    for c in out:  # headings can repeat within a document ("Notes" twice)
-        n = seen.get(c.id, 0)
-        seen[c.id] = n + 1
-        if n:
-            c.id = f"{c.id}-{n + 1}"
+    taken: set[str] = set()
+    for c in out:  # headings can repeat ("Notes" twice, or "Notes" and "Notes 2")
+        cid, n = c.id, 1
+        while cid in taken:
+            n += 1
+            cid = f"{c.id}-{n}"
+        c.id = cid
+        taken.add(cid)
     return out

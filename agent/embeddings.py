@@ -73,7 +73,16 @@ class WordLlamaEmbedder:
                     root.handlers[:] = handlers
                     root.setLevel(level)
                 pkg = Path(wordllama.__file__).parent
-                self._model = WordLlama.load(dim=self.dim, cache_dir=pkg, disable_download=True)
+                # Only the 256-dimension weights ship in the wheel; smaller sizes are truncations
+                # of them (the model is trained Matryoshka-style), never a download.
+                try:
+                    self._model = WordLlama.load(
+                        dim=256, trunc_dim=self.dim if self.dim < 256 else None, cache_dir=pkg, disable_download=True
+                    )
+                except (OSError, ValueError) as exc:
+                    raise EmbedderUnavailable(
+                        f"WordLlama's weights could not be loaded from {pkg} ({exc}); reinstall with `uv sync`"
+                    ) from exc
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -138,7 +147,7 @@ class LiteLLMEmbedder:
         """Fail early, with the fix, when the model's key is missing."""
         from agent.models import missing_key
 
-        key = missing_key(self.name)
+        key = missing_key(self.name, self.api_base)
         if key:
             raise EmbedderUnavailable(
                 f"the embedding model {self.name} needs {key} in the environment; set it, or set "

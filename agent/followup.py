@@ -168,13 +168,19 @@ def draft_kpis(level: int, chunk: Chunk | None) -> FollowupDraft:
 
 
 def draft_first_steps(advice: Advice | None) -> FollowupDraft:
-    if advice is None or not (advice.short_term or advice.medium_term):
-        return FollowupDraft(answer="Your report has no open actions; you are at the top of the model or at target everywhere.",
-                             cites=[], covered=True)
-    first = (advice.short_term or advice.medium_term)[:5]
-    lines = [f"{i}. {a.text} [{', '.join(a.cites)}]" if a.cites else f"{i}. {a.text}" for i, a in enumerate(first, 1)]
+    """The report's first actions: short-term, then medium- and long-term while fewer than five."""
+    ordered = (advice.short_term + advice.medium_term + advice.long_term) if advice else []
+    if not ordered:
+        return FollowupDraft(answer="Your report has no open actions: you are at the top of the model or at "
+                             "target everywhere.", cites=[], covered=True)
+    first = ordered[:5]
+    when = {"short": "0-3 months", "medium": "3-6 months", "long": "6-12 months"}
+    lines = [
+        f"{i}. {a.text}" + (f" ({when[a.term]})" if a.term else "") + (f" [{', '.join(a.cites)}]" if a.cites else "")
+        for i, a in enumerate(first, 1)
+    ]
     areas = ", ".join(f"{x.name} ({x.priority})" for x in advice.improvement_areas[:3])
-    lead = f"Start with your highest-priority areas ({areas}). " if areas else ""
+    lead = f"Start with your highest-priority areas: {areas}. " if areas else ""
     return FollowupDraft(
         answer=f"{lead}The first actions in your report:\n" + "\n".join(lines),
         cites=list(dict.fromkeys(c for a in first for c in a.cites)),

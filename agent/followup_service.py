@@ -42,7 +42,8 @@ def _passages(svc: Services, q: Question, assessment: Assessment, advice: Advice
                 q.question_id = ids[0].split("-", 1)[1]
         return [c for c in (r.chunk(i) for i in ids) if c], True
     if q.intent == "first_steps":
-        cited = [c for a in (advice.short_term + advice.medium_term if advice else [])[:5] for c in a.cites]
+        cited = [c for a in (advice.short_term + advice.medium_term + advice.long_term if advice else [])[:5]
+                 for c in a.cites]
         return [c for c in (r.chunk(i) for i in dict.fromkeys(cited)) if c], True
     if q.intent == "transition" and cur < 5:
         frm = q.step[0] if q.step else cur

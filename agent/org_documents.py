@@ -85,13 +85,18 @@ class OrgDocuments:
         data = text.encode("utf-8")
         digest = hashlib.sha256(data).hexdigest()
         man = self.manifest()
+        source = str(path.resolve())
         name = _stored_name(path)
+        clash = next((d for d in man.documents if d.name == name and d.source != source), None)
+        if clash is not None:  # team-a/README.md and team-b/README.md are different documents
+            stem, dot, suffix = name.rpartition(".")
+            name = f"{stem}-{hashlib.sha256(source.encode()).hexdigest()[:6]}{dot}{suffix}"
         old = next((d for d in man.documents if d.name == name), None)
         if old and old.sha256 == digest:
             return old, False
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / name).write_bytes(data)
-        doc = OrgDocument(name=name, source=str(path.resolve()), sha256=digest, size=len(data), added_at=_now())
+        doc = OrgDocument(name=name, source=source, sha256=digest, size=len(data), added_at=_now())
         man.documents = [d for d in man.documents if d.name != name] + [doc]
         self._save(man)
         return doc, True

@@ -289,18 +289,28 @@ class Retriever:
         """Add files; returns (path, error message or None) per file. Good files are indexed even if others fail."""
         self.open()
         results: list[tuple[Path, str | None]] = []
-        changed = False
+        added: list[str] = []
         for p in paths:
             try:
-                _, new = self.documents.add(Path(p), self.cfg.max_document_bytes)
-                changed |= new
+                doc, new = self.documents.add(Path(p), self.cfg.max_document_bytes)
+                if new:
+                    added.append(doc.name)
                 results.append((Path(p), None))
             except DocumentError as exc:
                 results.append((Path(p), str(exc)))
-        if changed:
+        if added:
             with self._lock:
-                self.organization = self.documents.chunks()
-                self._sync()
+                try:
+                    self.organization = self.documents.chunks()
+                    self._sync()
+                except Exception as exc:
+                    # Never leave a document in the manifest that the index cannot take: every
+                    # later start would fail on it.
+                    for name in added:
+                        self.documents.remove(name)
+                    self.organization = self.documents.chunks()
+                    self._sync()
+                    raise IndexUnavailable(f"could not index {', '.join(added)}: {exc}") from exc
         return results
 
     def remove_document(self, name: str) -> bool:

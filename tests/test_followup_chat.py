@@ -68,3 +68,17 @@ def test_piped_chat_answers_followups_after_the_report_then_ask_one_shot(tmp_pat
     assert '"cites": [\n    "kpi-level-3"' in j.stdout
     missing = cli(["ask", "what first?", "--session", "nope"], env)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_without_an_index_the_report_still_comes_and_followups_say_why(tmp_path, settings):
+    empty = tmp_path / "no-corpus"
+    empty.mkdir()
+    s = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"corpus_dir": empty})})
+    iv = new_interview("noindex", settings=s)
+    run_script(iv, [*FULL, "yes"])
+    assert iv.is_done
+    md = iv.state["report_md"]
+    assert "## Recommended Actions" in md and "retrieval index is unavailable" in md and str(empty) in md
+    assert "Deploy" in md or "Implement" in md  # the actions come straight from the guides
+    out = iv.reply("which KPIs should we track?")
+    assert "can't search the maturity model" in out[0] and "Traceback" not in out[0]
