@@ -141,42 +141,36 @@ def _fence_bodies(text: str) -> list[str]:
     return bodies
 
 
-def _split_long(para: str, limit: int) -> list[str]:
-    """A paragraph over the limit, cut at line ends, then sentence ends, then (last resort) words."""
+_CUTS = (r"\n", r"(?<=[.!?])\s+", r"\s+")  # where an over-long paragraph may be cut, preferred first
+
+
+def _pack(parts: list[str], limit: int, joiner: str) -> list[str]:
+    """Join consecutive parts into pieces of at most `limit` characters (a part is never split)."""
+    out, cur = [], ""
+    for p in parts:
+        if cur and len(cur) + len(joiner) + len(p) > limit:
+            out.append(cur)
+            cur = p
+        else:
+            cur = f"{cur}{joiner}{p}" if cur else p
+    return [*out, cur] if cur else out
+
+
+def _split_long(para: str, limit: int, level: int = 0) -> list[str]:
+    """A paragraph over the limit, cut at line ends, then sentence ends, then words, then anywhere."""
     if len(para) <= limit:
         return [para]
-    for sep in (r"\n", r"(?<=[.!?])\s+", r"\s+"):
-        parts = [p for p in re.split(sep, para) if p.strip()]
-        if len(parts) > 1:
-            out, cur = [], ""
-            for p in parts:
-                if cur and len(cur) + len(p) + 1 > limit:
-                    out.append(cur)
-                    cur = p
-                else:
-                    cur = f"{cur} {p}" if cur else p
-            if cur:
-                out.append(cur)
-            return [q for piece in out for q in _split_long(piece, limit)] if any(len(o) > limit for o in out) and len(out) > 1 else out
-    return [para[i : i + limit] for i in range(0, len(para), limit)]
+    if level == len(_CUTS):
+        return [para[i : i + limit] for i in range(0, len(para), limit)]
+    small = [q for p in re.split(_CUTS[level], para) if p.strip() for q in _split_long(p.strip(), limit, level + 1)]
+    return _pack(small, limit, " ")
 
 
 def _paragraph_pieces(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
-    """Cut text at blank lines into pieces of at most ~limit characters; a paragraph longer than
+    """Cut text at blank lines into pieces of at most `limit` characters; a paragraph longer than
     the limit is cut at its lines or sentences."""
-    pieces, cur = [], ""
-    for block in re.split(r"\n\s*\n", text):
-        for para in _split_long(block.strip(), limit):
-            if not para:
-                continue
-            if cur and len(cur) + len(para) + 2 > limit:
-                pieces.append(cur)
-                cur = para
-            else:
-                cur = f"{cur}\n\n{para}" if cur else para
-    if cur:
-        pieces.append(cur)
-    return pieces
+    paras = [q for block in re.split(r"\n\s*\n", text) if block.strip() for q in _split_long(block.strip(), limit)]
+    return _pack(paras, limit, "\n\n")
 
 
 class FrameworkChunker:
