@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     ia.add_argument("paths", nargs="+", metavar="PATH")
     ir = isub.add_parser("remove", help="remove an added document (by the name `index status` shows)")
     ir.add_argument("name")
+    e = sub.add_parser("eval", help="score the agent against recorded interviews (metrics, report, thresholds)")
+    from agent.eval_cli import add_arguments
+
+    add_arguments(e)
     ev = sub.add_parser("eval-retrieval", help="recall@1, recall@5 and MRR on labelled queries")
     ev.add_argument("path", nargs="?", help="query file (default: evals/retrieval.yaml)")
     ev.add_argument("--split", choices=["dev", "test", "holdout"])
@@ -58,14 +62,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _retrieval_errors() -> tuple[type[Exception], ...]:
-    """Errors of the index a user can cause or fix; imported lazily (chromadb is slow to import)."""
-    if "agent.retrieval" not in sys.modules:
-        return ()
-    from agent.embeddings import EmbedderUnavailable
-    from agent.index_store import IndexUnavailable
-    from agent.retrieval import CorpusMissing
+    """Errors a user can cause or fix in the index and the evaluation; imported only when those
+    modules were (chromadb is slow to import)."""
+    errors: list[type[Exception]] = []
+    if "agent.retrieval" in sys.modules:
+        from agent.embeddings import EmbedderUnavailable
+        from agent.index_store import IndexUnavailable
+        from agent.retrieval import CorpusMissing
 
-    return (CorpusMissing, EmbedderUnavailable, IndexUnavailable)
+        errors += [CorpusMissing, EmbedderUnavailable, IndexUnavailable]
+    if "agent.evaluation.interviews" in sys.modules:
+        from agent.evaluation.interviews import InterviewFileError
+
+        errors.append(InterviewFileError)
+    return tuple(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.index_command == "add":
                 return index_cli.add(settings, args.paths)
             return index_cli.remove(settings, args.name)
+        if args.command == "eval":
+            from agent.eval_cli import run_eval
+
+            return run_eval(settings, args)
         if args.command == "eval-retrieval":
             from agent import index_cli
 

@@ -28,9 +28,9 @@ class Services:
     def get_retriever(self) -> "Retriever":
         """The retrieval index, opened (and built if needed) on first use."""
         if self.retriever is None:
-            from agent.retrieval import Retriever
+            from agent.retrieval import shared_retriever
 
-            self.retriever = Retriever(self.settings)
+            self.retriever = shared_retriever(self.settings)
         return self.retriever.open()
 
     def warm_up_retriever(self) -> None:

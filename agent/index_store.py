@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 LAYOUT_VERSION = "1"
 PREFIX = "aiops"
 _BATCH = 256
+# Chroma keeps one system per path in a process-wide cache; opening it from two threads at once
+# fails half-way (KeyError, missing bindings), which must never be mistaken for a corrupt store.
+_CONNECT_LOCK = threading.Lock()
 
 
 class IndexUnavailable(Exception):
@@ -64,6 +68,13 @@ def from_record(cid: str, text: str, meta: dict) -> Chunk:
     )
 
 
+def _clear_chroma_cache(chromadb) -> None:
+    try:
+        chromadb.api.client.SharedSystemClient.clear_system_cache()
+    except Exception:  # noqa: BLE001 - best effort; only matters within this process
+        pass
+
+
 class ChromaStore:
     """A Chroma client (local persistent store, or a server when `chroma.host` is set)."""
 
@@ -86,7 +97,8 @@ class ChromaStore:
 
     def client(self):
         if self._client is None:
-            self._client = self._connect()
+            with _CONNECT_LOCK:
+                self._client = self._connect()
         return self._client
 
     def _connect(self):
@@ -106,22 +118,22 @@ class ChromaStore:
                     f"cannot reach the Chroma server at {self.location} ({type(exc).__name__}); start it, "
                     "fix chroma.host/chroma.port, or set chroma.host: null to use the local store"
                 ) from exc
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(self.path), settings=settings)
-            client.list_collections()
-            return client
-        except Exception as exc:  # noqa: BLE001 - a corrupt store raises whatever its parser hits
-            return self._repair(chromadb, settings, exc)
+        self.path.mkdir(parents=True, exist_ok=True)
+        for attempt in range(2):
+            try:
+                client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+                client.list_collections()
+                return client
+            except Exception as exc:  # noqa: BLE001 - a corrupt store raises whatever its parser hits
+                if attempt == 1:
+                    return self._repair(chromadb, settings, exc)
+                _clear_chroma_cache(chromadb)  # a stale cached system: retry once before repairing
 
     def _repair(self, chromadb, settings, exc: Exception):
         """Move a store Chroma cannot open out of the way and start a fresh one."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         broken = self.path.with_name(f"{self.path.name}.broken-{stamp}")
-        try:
-            chromadb.api.client.SharedSystemClient.clear_system_cache()
-        except Exception:  # noqa: BLE001 - best effort; only matters within this process
-            pass
+        _clear_chroma_cache(chromadb)
         shutil.move(str(self.path), str(broken))
         self.notice(
             f"The index store at {self.path} could not be opened ({type(exc).__name__}: {str(exc)[:120]}); "

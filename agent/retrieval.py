@@ -412,5 +412,19 @@ __all__ = [
     "CorpusMissing", "Filter", "Hit", "IndexStatus", "IndexUnavailable", "Retriever", "load_framework_chunks",
 ]
 
+_SHARED: dict[str, Retriever] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_retriever(settings: Settings) -> Retriever:
+    """One retriever per index location and retrieval settings in this process (interviews running
+    side by side, e.g. in a batch evaluation, must not open the same Chroma store twice)."""
+    key = f"{settings.index_dir}|{settings.retrieval.model_dump_json()}|{settings.chroma.model_dump_json()}"
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = Retriever(settings)
+        return _SHARED[key]
+
+
 # Failures of the index a user can cause or fix; the agent reports them and carries on without it.
 RETRIEVAL_ERRORS: tuple[type[Exception], ...] = (CorpusMissing, IndexUnavailable, EmbedderUnavailable)

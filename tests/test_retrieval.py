@@ -737,3 +737,21 @@ def test_documents_with_the_same_file_name_from_different_folders_are_both_kept(
     again, changed = docs.add(tmp_path / "team-a" / "README.md", 10_000)  # same file again: an update
     assert changed and again.name == a.name and len(docs.manifest().documents) == 2
     assert any("moved to LiteLLM" in c.text for c in docs.chunks())
+
+
+def test_opening_the_same_store_from_several_threads_never_repairs_it(tmp_path):
+    """Interviews evaluated side by side open the index at once; that once moved a healthy store
+    aside as "corrupt" (Chroma's per-process client cache fails half-way when raced)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agent.retrieval import shared_retriever
+
+    notices: list[str] = []
+    for n in range(3):  # a fresh store each time: the race is in the first open of a path
+        s = load_settings().model_copy(update={"data_dir": tmp_path / f"d{n}"})
+        separate = [Retriever(s, notice=notices.append) for _ in range(4)]
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda r: r.store.client(), separate))
+        assert notices == [] and not list((tmp_path / f"d{n}" / "index").glob("chroma.broken-*"))
+    shared = {id(shared_retriever(s)) for _ in range(3)}
+    assert len(shared) == 1

@@ -7,7 +7,7 @@ from langgraph.runtime import Runtime
 
 from agent.answers import known_answers, scores_line
 from agent.context import Services
-from agent.nodes.interpret import brief
+from agent.interpretation import brief
 from agent.prompts import render
 from agent.schemas import AskContext, QuestionBack
 from agent.state import InterviewState

@@ -1,0 +1,146 @@
+"""Running recorded interviews through the agent: transcript mode and simulated mode.
+
+Transcript mode feeds each recorded user turn through the agent's own interpretation
+(agent.interpretation.read_reply, exactly what the interpret node runs), in order, with the
+recorded interviewer turns as context. Simulated mode runs the whole interview graph and lets a
+simulated interviewee (agent.evaluation.simulator) answer the agent's own questions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agent.config import Settings
+from agent.context import Services
+from agent.evaluation.interviews import RecordedInterview
+from agent.evaluation.transcript import guesser
+from agent.interpretation import read_reply
+from agent.llm import CallRecord, Gateway
+from agent.rubric import Rubric
+from agent.sanitize import clean_reply
+
+Mode = Literal["transcript", "simulate"]
+MAX_SIMULATED_TURNS = 60
+
+
+class Run(BaseModel):
+    """One interview run once."""
+
+    id: str
+    repeat: int = 0
+    predicted: dict[str, int]
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    model_latency_ms: float
+    seconds: float
+    user_turns: int
+    finished: bool = True  # simulated: the agent reached its report
+    error: str | None = None
+    models: list[str] = Field(default_factory=list)
+
+
+def _usage(calls: Sequence[CallRecord]) -> dict:
+    return {
+        "model_calls": len(calls),
+        "prompt_tokens": sum(c.prompt_tokens for c in calls),
+        "completion_tokens": sum(c.completion_tokens for c in calls),
+        "cost_usd": round(sum(c.cost_usd for c in calls), 6),
+        "model_latency_ms": round(sum(c.latency_ms for c in calls), 1),
+        "models": sorted({c.model for c in calls if c.ok}),
+    }
+
+
+def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run:
+    """The agent's reading of a recorded interview, turn by turn."""
+    t0 = time.perf_counter()
+    guess = guesser(svc.rubric)
+    limit = svc.settings.input.max_reply_chars
+    answers: dict[str, dict] = {}
+    messages: list[dict[str, str]] = []
+    calls: list[CallRecord] = []
+    current: str | None = None
+    turn = 0
+    for t in iv.transcript:
+        if t.role == "assistant":
+            messages.append({"role": "assistant", "content": t.content})
+            current = guess.guess(t.content)
+            continue
+        reply, _ = clean_reply(t.content, limit)
+        messages.append({"role": "user", "content": reply})
+        turn += 1
+        reading = read_reply(svc, reply, current=current, answers=answers, messages=messages, turn=turn)
+        answers = reading.answers
+        calls += reading.calls
+    return Run(
+        id=iv.id, repeat=repeat, predicted={q: a["score"] for q, a in answers.items()},
+        seconds=round(time.perf_counter() - t0, 3), user_turns=turn, **_usage(calls),
+    )
+
+
+def run_simulated(settings: Settings, rubric: Rubric, gateway: Gateway, iv: RecordedInterview,
+                  repeat: int = 0, simulator_factory: Callable | None = None) -> Run:
+    """A whole interview through the graph, the interviewee played by a simulator."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agent.evaluation.simulator import make_simulator
+    from agent.interview import Interview
+
+    t0 = time.perf_counter()
+    agent = Interview(settings, f"eval-{iv.id}-{repeat}", InMemorySaver(), gateway, rubric=rubric)
+    sim = (simulator_factory or make_simulator)(iv, rubric, gateway)
+    said = agent.start()
+    turns = 0
+    while not agent.is_done and turns < MAX_SIMULATED_TURNS:
+        st = agent.state
+        reply = sim.reply(phase=st.get("phase", "interview"), current=st.get("current"),
+                          message=said[-1] if said else "")
+        said = agent.reply(reply)
+        turns += 1
+    st = agent.state
+    calls = [CallRecord.model_validate(c) for c in st.get("calls", [])] + sim.calls
+    return Run(
+        id=iv.id, repeat=repeat, predicted={q: a["score"] for q, a in st.get("answers", {}).items()},
+        seconds=round(time.perf_counter() - t0, 3), user_turns=turns, finished=agent.is_done, **_usage(calls),
+    )
+
+
+def run_all(
+    settings: Settings,
+    rubric: Rubric,
+    gateway: Gateway,
+    interviews: Sequence[RecordedInterview],
+    *,
+    mode: Mode = "transcript",
+    repeat: int = 1,
+    concurrency: int = 1,
+    on_done: Callable[[Run], None] | None = None,
+) -> list[Run]:
+    """Every interview `repeat` times, `concurrency` at once; a failing run is recorded, not raised."""
+    jobs = [(iv, k) for k in range(repeat) for iv in interviews]
+
+    def one(job: tuple[RecordedInterview, int]) -> Run:
+        iv, k = job
+        try:
+            if mode == "simulate":
+                res = run_simulated(settings, rubric, gateway, iv, k)
+            else:
+                res = run_transcript(Services(settings=settings, rubric=rubric, gateway=gateway, session=iv.id), iv, k)
+        except Exception as exc:  # noqa: BLE001 - one broken run must not end the batch
+            res = Run(id=iv.id, repeat=k, predicted={}, model_calls=0, prompt_tokens=0, completion_tokens=0,
+                      cost_usd=0.0, model_latency_ms=0.0, seconds=0.0, user_turns=0, finished=False,
+                      error=f"{type(exc).__name__}: {exc}")
+        if on_done:
+            on_done(res)
+        return res
+
+    if concurrency <= 1:
+        return [one(j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, jobs))
