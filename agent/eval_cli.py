@@ -14,7 +14,8 @@ EXIT_OK, EXIT_BELOW_THRESHOLD = 0, 1
 def add_arguments(p) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="interview files or folders (default: evals/interviews/)")
     p.add_argument("--model", help="LiteLLM model string to evaluate (default: the configured model)")
-    p.add_argument("--concurrency", type=int, default=4, help="interviews run at once (default 4)")
+    p.add_argument("--concurrency", type=int, default=None,
+                   help="interviews run at once (default: 1 with the offline engine, which is CPU-bound; 8 otherwise)")
     p.add_argument("--out", default="eval-results", help="output folder (default: ./eval-results)")
     p.add_argument("--simulate", action="store_true", help="a simulated interviewee answers the agent's own questions")
     p.add_argument("--repeat", type=int, default=1, metavar="K", help="run each interview K times (repeatability)")
@@ -45,8 +46,9 @@ def run_eval(settings: Settings, args) -> int:
     from agent.llm import Gateway
     from agent.rubric import load_rubric
 
-    if args.repeat < 1 or args.concurrency < 1:
-        raise ValueError("--repeat and --concurrency must be at least 1")
+    if args.repeat < 1 or (args.concurrency is not None and args.concurrency < 1):
+        print("aiops-assess: --repeat and --concurrency must be at least 1", file=sys.stderr)
+        return 2
     console = Console(stderr=True)
     rubric = load_rubric()
     interviews = load_interviews(args.paths or None, rubric)
@@ -57,12 +59,13 @@ def run_eval(settings: Settings, args) -> int:
         console.print(f"note: {gateway.notice}")
     gateway.ready()
     mode = "simulate" if args.simulate else "transcript"
+    concurrency = args.concurrency or (1 if gateway.model.startswith("offline/") else 8)
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=not console.is_terminal) as bar:
         task = bar.add_task(f"{mode} · {gateway.model}", total=len(interviews) * args.repeat)
         runs = run_all(settings, rubric, gateway, interviews, mode=mode, repeat=args.repeat,
-                       concurrency=args.concurrency, on_done=lambda r: bar.advance(task))
+                       concurrency=concurrency, on_done=lambda r: bar.advance(task))
     results = summarize(rubric, interviews, runs, mode=mode, model=gateway.model, repeat=args.repeat,
                         seconds=time.perf_counter() - t0)
     paths = write_outputs(results, Path(args.out))
