@@ -6,8 +6,9 @@
                     └─ (after the report) → followup → listen
 
 `listen` is where the interviewee speaks: it pauses the graph with `interrupt()` and the face
-resumes it with `Command(resume=reply)`. Export the builder; faces compile it with the
-checkpointer they need (SQLite in the apps, in-memory in tests).
+resumes it with `Command(resume=reply)`. Every node is `traced` (a Langfuse span when tracing is
+on, see agent.tracing). Export the builder; faces compile it with the checkpointer they need
+(SQLite in the apps, in-memory in tests).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agent.nodes.listen import listen
 from agent.nodes.plan import plan, route_after_plan
 from agent.nodes.report import report, score
 from agent.state import InterviewState
+from agent.tracing import traced
 
 
 def route_after_listen(state: InterviewState) -> str:
@@ -41,16 +43,16 @@ def route_after_listen(state: InterviewState) -> str:
 def build_graph() -> StateGraph:
     """The uncompiled interview graph."""
     g = StateGraph(InterviewState, context_schema=Services)
-    g.add_node("greet", greet)
-    g.add_node("listen", listen)
-    g.add_node("interpret", interpret)
-    g.add_node("plan", plan)
-    g.add_node("ask", ask)
-    g.add_node("confirm", confirm)
-    g.add_node("score", score)
-    g.add_node("advise", advise)
-    g.add_node("report", report)
-    g.add_node("followup", followup)
+    g.add_node("greet", traced(greet))
+    g.add_node("listen", traced(listen))
+    g.add_node("interpret", traced(interpret))
+    g.add_node("plan", traced(plan))
+    g.add_node("ask", traced(ask))
+    g.add_node("confirm", traced(confirm))
+    g.add_node("score", traced(score))
+    g.add_node("advise", traced(advise))
+    g.add_node("report", traced(report))
+    g.add_node("followup", traced(followup))
 
     g.add_edge(START, "greet")
     g.add_edge("greet", "listen")

@@ -1,7 +1,7 @@
 """Driving one interview session through the compiled graph (what every face uses).
 
 The faces (terminal, later the browser) only call `start`, `reply` and read `state`; nothing of
-the interview's logic lives here.
+the interview's logic lives here. Each graph run is one turn of the session's trace (agent.tracing).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from langgraph.types import Command
 
+from agent import tracing
 from agent.config import Settings
 from agent.context import Services
 from agent.graph import build_graph
@@ -52,11 +53,18 @@ class Interview:
 
     def _run(self, payload) -> list[str]:
         before = len(self.state.get("messages", []))
+        was_done = self.is_done
         self._values = None
-        values = self.graph.invoke(payload, self.config, context=self.services)
-        # invoke returns the state at the interrupt (plus an "__interrupt__" entry) or at the end.
-        self._values = {k: v for k, v in values.items() if not k.startswith("__")}
-        return [m["content"] for m in self._values.get("messages", [])[before:] if m["role"] == "assistant"]
+        with tracing.turn(self.name, reply=getattr(payload, "resume", None),
+                          rubric_version=self.services.rubric.version, model=self.services.gateway.model) as turn:
+            values = self.graph.invoke(payload, self.config, context=self.services)
+            # invoke returns the state at the interrupt (plus an "__interrupt__" entry) or at the end.
+            self._values = {k: v for k, v in values.items() if not k.startswith("__")}
+            said = [m["content"] for m in self._values.get("messages", [])[before:] if m["role"] == "assistant"]
+            turn.update(output=said)
+        if self.is_done and not was_done:  # the report was just produced
+            tracing.score_report(self.name, self._values.get("result"))
+        return said
 
     def start(self) -> list[str]:
         """Begin a new session, or return the last message of a resumed one (the open question)."""

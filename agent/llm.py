@@ -4,7 +4,8 @@ A `litellm.Router` built from config (primary model, fallbacks, retries, timeout
 engine as last resort when config allows) serves every call. Structured output is requested with
 `response_format=<pydantic model>`, validated, retried once with the validation error, and
 otherwise reported as failed so the caller can degrade gracefully. Every call yields a
-`CallRecord` (model, tokens, cost, latency) for the interview state.
+`CallRecord` (model, tokens, cost, latency) for the interview state, and a Langfuse generation
+when tracing is on (agent.tracing).
 
 litellm takes seconds to import, so nothing here imports it until the first call (or `warm_up`).
 """
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from agent import tracing
 from agent.config import OFFLINE_MODEL, Settings
 from agent.models import ModelChoice, choose_model, is_known_provider
 
@@ -148,6 +150,12 @@ class Gateway:
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, task: str, messages: list[dict], **kwargs) -> tuple[Any, CallRecord]:
+        with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
+            resp, rec = self._complete(task, messages, **kwargs)
+            gen.record(rec, _content(resp))
+        return resp, rec
+
+    def _complete(self, task: str, messages: list[dict], **kwargs) -> tuple[Any, CallRecord]:
         start = time.perf_counter()
         try:
             router = self._get_router()
@@ -206,6 +214,12 @@ class Gateway:
         return self._stream(task, messages, on_token)
 
     def _stream(self, task: str, messages: list[dict], on_token: Callable[[str], None]):
+        with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
+            text, records = self._stream_tokens(task, messages, on_token)
+            gen.record(records[0], text)
+        return text, records
+
+    def _stream_tokens(self, task: str, messages: list[dict], on_token: Callable[[str], None]):
         start = time.perf_counter()
         try:
             router = self._get_router()  # first: it waits for litellm's import to complete
@@ -251,6 +265,14 @@ def _cost(resp, model: str) -> float:
         return float(litellm.completion_cost(completion_response=resp) or 0.0)
     except Exception:  # e.g. a local model with no price: cost unknown, not an error
         return 0.0
+
+
+def _content(resp) -> str | None:
+    """The text of a response, for the trace (None when there is none)."""
+    try:
+        return resp.choices[0].message.content
+    except (AttributeError, IndexError, TypeError):
+        return None
 
 
 def _describe(exc: Exception) -> str:

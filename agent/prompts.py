@@ -7,6 +7,7 @@ engine read.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -38,6 +39,12 @@ def load_template(name: str, directory: Path = PROMPTS_DIR) -> tuple[str, str]:
     if set(sections) != {"system", "user"}:
         raise PromptError(f"prompt file {path} needs a '## system' and a '## user' section")
     return sections["system"], sections["user"]
+
+
+@lru_cache(maxsize=4)
+def prompt_versions(directory: Path = PROMPTS_DIR) -> dict[str, str]:
+    """{name: the first 12 hex digits of the sha256 of prompts/<name>.md}: which wording was used."""
+    return {p.stem: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in sorted(directory.glob("*.md"))}
 
 
 def render(name: str, context: BaseModel, **extra: str) -> list[dict[str, str]]:

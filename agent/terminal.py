@@ -68,6 +68,15 @@ def _watch_ctrl_c() -> threading.Event:
 
 def run_chat(settings: Settings, session: str, organization: str | None = None) -> int:
     """Run or resume the named interview until it ends, the user quits, or input runs out."""
+    from agent import tracing
+
+    try:
+        return _chat(settings, session, organization)
+    finally:
+        tracing.flush()  # send the session's trace before the process exits (no-op without Langfuse)
+
+
+def _chat(settings: Settings, session: str, organization: str | None) -> int:
     from agent.llm import Gateway
     from agent.sessions import open_checkpointer, session_path
 

@@ -1,0 +1,328 @@
+"""Langfuse tracing, offline: spans go to an in-memory OpenTelemetry exporter, scores to a stand-in
+for the SDK's REST call (`api.scores.create`), and nothing may touch the network.
+
+Langfuse keeps one client per public key for the life of the process, so the whole test session
+shares ONE client and exporter (`langfuse_client`), cleared before each test.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import os
+import socket
+import warnings
+from dataclasses import dataclass, field
+
+import pytest
+
+from agent import tracing
+from agent.masking import mask, mask_text
+from agent.prompts import prompt_versions
+from tests.helpers import new_interview, run_script
+from tests.test_interview_graph import FULL
+
+KEYS = {"LANGFUSE_PUBLIC_KEY": "pk-lf-aiops-assess-test", "LANGFUSE_SECRET_KEY": "sk-lf-aiops-assess-test",
+        "LANGFUSE_BASE_URL": "http://127.0.0.1:9"}
+NODES = {"greet", "listen", "interpret", "plan", "ask", "confirm", "score", "advise", "report"}
+SECRETS = ("jane.doe@example.com", "sk-abc123def456ghi789jkl")
+LEAKY = "mail me at jane.doe@example.com, key sk-abc123def456ghi789jkl"
+
+
+@dataclass
+class Capture:
+    client: object
+    exporter: object
+    scores: list = field(default_factory=list)
+
+    def clear(self) -> None:
+        tracing.flush()
+        self.exporter.clear()
+        self.scores.clear()
+
+    def spans(self) -> list:
+        tracing.flush()
+        return sorted(self.exporter.get_finished_spans(), key=lambda s: s.start_time)
+
+
+@pytest.fixture(scope="session")
+def langfuse_client():
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    client = tracing.init(public_key=KEYS["LANGFUSE_PUBLIC_KEY"], secret_key=KEYS["LANGFUSE_SECRET_KEY"],
+                          base_url=KEYS["LANGFUSE_BASE_URL"], span_exporter=exporter,
+                          tracer_provider=TracerProvider())
+    cap = Capture(client, exporter)
+    # Scores do not travel as spans: a background thread POSTs them to /api/public/scores.
+    client.api.scores.create = lambda *, request, request_options=None: cap.scores.extend(request)
+    return cap
+
+
+def _connect_forbidden(*args, **kwargs):
+    raise AssertionError(f"network connection attempted: {args}")
+
+
+@pytest.fixture
+def traced(langfuse_client, monkeypatch):
+    """Tracing on (keys in the environment), the capture cleared, the network blocked."""
+    for k, v in KEYS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(tracing, "_client", langfuse_client.client)
+    monkeypatch.setattr(socket.socket, "connect", _connect_forbidden)
+    langfuse_client.clear()
+    return langfuse_client
+
+
+@pytest.fixture(scope="module")
+def full_run(langfuse_client, tmp_path_factory):
+    """One whole interview to the report with tracing on (shared: it takes a few seconds)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith("AIOPS_") or key.endswith("_API_KEY"):
+                mp.delenv(key)
+        mp.setenv("AIOPS_DATA_DIR", str(tmp_path_factory.mktemp("tracing") / "data"))
+        mp.setenv("AIOPS_MODEL", "offline/rubric")
+        for k, v in KEYS.items():
+            mp.setenv(k, v)
+        mp.setattr(tracing, "_client", langfuse_client.client)
+        mp.setattr(socket.socket, "connect", _connect_forbidden)
+        langfuse_client.clear()
+        iv = new_interview("acme")
+        run_script(iv, [*FULL, "yes"])
+        spans = langfuse_client.spans()
+        return iv, spans, list(langfuse_client.scores)
+
+
+def _hex(n: int, width: int) -> str:
+    return format(n, f"0{width}x")
+
+
+def _attrs(span) -> dict:
+    return dict(span.attributes or {})
+
+
+def _json(span, key):
+    return json.loads(_attrs(span)[key])
+
+
+# --- the span tree ---------------------------------------------------------------------------------
+
+def test_one_trace_for_the_session_with_a_span_per_node(full_run):
+    _, spans, _ = full_run
+    from langfuse import Langfuse
+
+    trace_id = Langfuse.create_trace_id(seed="acme")
+    assert {_hex(s.context.trace_id, 32) for s in spans} == {trace_id}
+    turns = [s for s in spans if s.name == "turn"]
+    assert len(turns) == len(FULL) + 2  # the start and every reply
+    assert all(_attrs(t)["langfuse.internal.as_root"] for t in turns)
+    by_id = {s.context.span_id: s for s in spans}
+    nodes = [s for s in spans if _attrs(s)["langfuse.observation.type"] == "span" and s.name != "turn"]
+    assert NODES <= {s.name for s in nodes}
+    assert all(by_id[s.parent.span_id].name == "turn" for s in nodes)
+
+
+def test_generations_are_children_of_the_node_that_made_them(full_run):
+    iv, spans, _ = full_run
+    by_id = {s.context.span_id: s for s in spans}
+    gens = [s for s in spans if _attrs(s)["langfuse.observation.type"] == "generation"]
+    assert len(gens) == len(iv.state["calls"])  # one generation per model call
+    parents = {(g.name, by_id[g.parent.span_id].name) for g in gens}
+    assert {("interpret", "interpret"), ("ask", "ask"), ("summary", "report")} <= parents
+    assert all(by_id[g.parent.span_id].parent.span_id in by_id for g in gens)  # node → turn
+
+
+def test_generations_carry_model_usage_and_cost(full_run):
+    _, spans, _ = full_run
+    gen = next(s for s in spans if s.name == "interpret" and _attrs(s)["langfuse.observation.type"] == "generation")
+    a = _attrs(gen)
+    assert a["langfuse.observation.model.name"] == "offline/rubric"
+    usage = _json(gen, "langfuse.observation.usage_details")
+    assert usage["input"] > 0 and usage["output"] > 0 and usage["total"] == usage["input"] + usage["output"]
+    assert _json(gen, "langfuse.observation.cost_details") == {"total": 0.0}
+    assert _json(gen, "langfuse.observation.metadata.prompt_version") == prompt_versions()["interpret"]
+    messages = _json(gen, "langfuse.observation.input")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "answers" in _json(gen, "langfuse.observation.output")
+
+
+def test_trace_carries_session_rubric_prompt_versions_and_model(full_run, rubric):
+    _, spans, _ = full_run
+    for s in spans:
+        a = _attrs(s)
+        assert a["session.id"] == "acme" and a["langfuse.trace.name"] == tracing.TRACE_NAME
+        assert json.loads(a["langfuse.trace.metadata.rubric_version"]) == rubric.version
+        assert json.loads(a["langfuse.trace.metadata.model"]) == "offline/rubric"
+        for name, sha in prompt_versions().items():
+            assert json.loads(a[f"langfuse.trace.metadata.prompt_{name}"]) == sha
+
+
+def test_report_answers_become_scores(full_run):
+    iv, _, scores = full_run
+    from langfuse import Langfuse
+
+    assessment = iv.state["result"]["assessment"]
+    by_name = {s["name"]: s for s in scores}
+    assert set(by_name) == {*(f"q{i}" for i in range(1, 13)), "total", "level"}
+    for q, value in assessment["answers"].items():
+        assert by_name[q]["value"] == value and 0 <= value <= 5
+    assert by_name["total"]["value"] == assessment["total"] and by_name["level"]["value"] == assessment["level"]
+    trace_id = Langfuse.create_trace_id(seed="acme")
+    assert {s["traceId"] for s in scores} == {trace_id} and {s["dataType"] for s in scores} == {"NUMERIC"}
+    assert by_name["q1"]["id"] == f"{trace_id}-q1"  # re-scoring the same session replaces, not duplicates
+    assert by_name["q1"]["metadata"]["rubric_version"] == iv.state["result"]["rubric_version"]
+    assert by_name["q1"]["comment"] == iv.state["result"]["answers"]["q1"]["evidence"]
+
+
+def test_listen_pausing_is_not_an_error(full_run):
+    _, spans, _ = full_run
+    paused = [s for s in spans if _attrs(s).get("langfuse.observation.status_message", "").startswith("paused")]
+    assert paused and {s.name for s in paused} == {"listen"}
+    assert all(s.status.is_ok for s in paused) and not any(s.events for s in paused)
+
+
+def test_the_same_trace_across_turns_and_restarts(traced):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver()
+    first = new_interview("restart-me", saver)
+    run_script(first, ["Everything goes through our LiteLLM proxy."])
+    again = new_interview("restart-me", saver)  # a new process would open the same session like this
+    again.reply("When OpenAI is down it fails over to Anthropic automatically.")
+    new_interview("someone-else").start()
+    traces = {}
+    for s in traced.spans():
+        if s.name == "turn":
+            traces.setdefault(_attrs(s)["session.id"], set()).add(s.context.trace_id)
+    assert len(traces["restart-me"]) == 1 and traces["restart-me"] != traces["someone-else"]
+
+
+def test_streamed_and_failed_calls_are_generations_too_but_only_inside_a_turn(traced):
+    import litellm
+
+    from agent.config import load_settings
+    from agent.llm import Gateway
+    from agent.models import ModelChoice
+    from tests.scripted_provider import install
+
+    scripted = install()
+    settings = load_settings().model_copy(update={"num_retries": 0})
+    gw = Gateway(settings, ModelChoice(model="scripted/primary", fallbacks=[]))
+    msgs = [{"role": "user", "content": f"Read this: {LEAKY}"}]
+    scripted.replies.extend(["Not traced.", "How do your applications reach AI models?",
+                             litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")])
+    gw.text("ask", msgs)  # outside a turn: no trace at all
+    with tracing.turn("gw", reply=None, rubric_version="1", model=gw.model):
+        text, _ = gw.text("ask", msgs, on_token=lambda tok: None)
+        failed, calls = gw.text("ask", msgs)
+    streamed, down = [s for s in traced.spans() if s.name == "ask"]
+    assert _attrs(streamed)["langfuse.observation.output"] == text
+    assert _json(streamed, "langfuse.observation.usage_details")["input"] == 100
+    assert _attrs(streamed)["langfuse.observation.model.name"].endswith("primary")  # as the provider named it
+    assert failed is None and _attrs(down)["langfuse.observation.level"] == "ERROR"
+    assert "ServiceUnavailable" in _attrs(down)["langfuse.observation.status_message"]
+    assert LEAKY not in _attrs(down)["langfuse.observation.input"]
+
+
+# --- masking ---------------------------------------------------------------------------------------
+
+def test_secrets_and_personal_data_never_leave_unmasked(traced):
+    iv = new_interview("masked")
+    run_script(iv, [f"We route everything through LiteLLM; {LEAKY}. Call +44 20 7946 0958."])
+    spans = traced.spans()
+    exported = " ".join(str(v) for s in spans for v in _attrs(s).values())
+    assert "[EMAIL]" in exported and "[API_KEY]" in exported and "[PHONE]" in exported
+    for secret in (*SECRETS, "7946 0958"):
+        assert secret not in exported
+    gen = next(s for s in spans if _attrs(s)["langfuse.observation.type"] == "generation")
+    assert "[EMAIL]" in _attrs(gen)["langfuse.observation.input"]
+
+
+def test_score_comments_are_masked(traced):
+    result = {"rubric_version": "1", "model": "m", "answers": {"q1": {"evidence": LEAKY}},
+              "assessment": {"answers": {"q1": 2}, "total": 2, "level": None, "complete": False}}
+    tracing.score_report("masked", result)
+    tracing.flush()
+    (q1,), total = [s for s in traced.scores if s["name"] == "q1"], [s for s in traced.scores if s["name"] == "total"]
+    assert q1["comment"] == "mail me at [EMAIL], key [API_KEY]"
+    assert total[0]["value"] == 2 and "level" not in {s["name"] for s in traced.scores}  # partial: no level
+
+
+@pytest.mark.parametrize("text, expected", [
+    (LEAKY, "mail me at [EMAIL], key [API_KEY]"),
+    ("Authorization: Bearer abc.DEF-123_456", "Authorization: Bearer [API_KEY]"),
+    ("AWS AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnopqrstuvwxyz0123", "AWS [API_KEY] and [API_KEY]"),
+    ("pk-lf-0123456789abcdef", "[API_KEY]"),
+    ("hash 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.", "hash [API_KEY]."),
+    ("secret QWxhZGRpbjpvcGVuIHNlc2FtZQ9xYWxhZGRpbjpvcGVu==", "secret [API_KEY]"),
+    ("card 4111 1111 1111 1111, order 4111-1111-1111-1112", "card [CARD], order 4111-1111-1111-1112"),
+    ("call +1 (555) 123-4567 or 06 12 34 56 78 or 0612345678", "call [PHONE] or [PHONE] or [PHONE]"),
+])
+def test_mask_text(text, expected):
+    assert mask_text(text) == expected
+    assert mask_text(expected) == expected  # idempotent
+
+
+def test_masking_leaves_ordinary_interview_text_alone():
+    text = ("On 2026-11-03 at 10:30 we had 10 000 000 requests and 1000000 tokens, 99.95% uptime, "
+            "server 192.168.100.200, LiteLLM v1.110.2, 3 providers, $5,000 a month; see "
+            "knowledge/transition-guides/level-2-to-3/week-1-2-blocks and prompt 1a2b3c4d5e6f.")
+    assert mask_text(text) == text
+
+
+def test_mask_walks_nested_data():
+    data = {"messages": [{"role": "user", "content": LEAKY}], "n": 3, "t": ("jane.doe@example.com",)}
+    assert mask(data) == {"messages": [{"role": "user", "content": "mail me at [EMAIL], key [API_KEY]"}],
+                          "n": 3, "t": ("[EMAIL]",)}
+
+
+# --- off, and failing ------------------------------------------------------------------------------
+
+def test_without_keys_tracing_is_a_silent_no_op(langfuse_client, monkeypatch, caplog):
+    for k in KEYS:
+        monkeypatch.delenv(k, raising=False)
+    langfuse_client.clear()
+    imported, connects = [], []
+    real_import = builtins.__import__
+
+    def spy(name, *args, **kwargs):
+        if name.startswith("langfuse"):
+            imported.append(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", spy)
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: connects.append(a) or _connect_forbidden(*a))
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        iv = new_interview("quiet")
+        run_script(iv, ["Everything goes through our LiteLLM proxy.", LEAKY])
+        tracing.score_report("quiet", {"assessment": {"answers": {"q1": 2}, "total": 2}})
+        tracing.flush()
+    assert len(iv.state["answers"]) >= 1
+    assert not imported and not connects and not caught
+    assert not [r for r in caplog.records if r.name.startswith(("agent.tracing", "langfuse", "opentelemetry"))]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not langfuse_client.spans() and not langfuse_client.scores
+
+
+@pytest.mark.parametrize("broken", ["start", "update"])
+def test_a_failing_tracer_never_breaks_the_interview(traced, monkeypatch, broken):
+    from langfuse._client.span import LangfuseObservationWrapper
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("langfuse is down")
+
+    if broken == "start":
+        monkeypatch.setattr(traced.client, "start_as_current_observation", boom)
+    else:
+        monkeypatch.setattr(LangfuseObservationWrapper, "update", boom)
+    monkeypatch.setattr(traced.client, "create_score", boom)
+    iv = new_interview("broken")
+    msgs = run_script(iv, ["Everything goes through our LiteLLM proxy."])
+    assert iv.state["answers"]["q1"]["score"] == 2 and len(msgs) == 2
+    tracing.score_report("broken", {"assessment": {"answers": {"q1": 2}, "total": 2}})
+    assert not traced.scores
