@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -62,6 +63,14 @@ class Settings(BaseSettings):
     num_retries: int = Field(2, ge=0, le=10)
     api_base: str | None = None
     confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    # How structured output is requested: auto picks JSON schema where LiteLLM says the model
+    # supports it, else tool calling, else JSON mode with the schema in the prompt.
+    structured_output: Literal["auto", "json_schema", "tools", "json_mode"] = "auto"
+    # Replace e-mails, phone numbers, keys, card numbers and IP addresses before text goes to a
+    # provider (the local transcript keeps them).
+    redact_pii: bool = True
+    # Stop paid model calls in a session once its cost reaches this many USD (null: no limit).
+    budget_usd: float | None = Field(None, gt=0)
     data_dir: Path = Path("~/.local/share/aiops-assess")
     input: InputLimits = Field(default_factory=InputLimits)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -1,7 +1,7 @@
 """The interview as a LangGraph graph. Read it as the flow chart:
 
     greet → listen ─┬─ (command: skip/back/finish) ──────────────┐
-                    ├─ (reply) → interpret ──────────────────────→ plan ─┬→ ask → listen
+                    ├─ (reply) → interpret ─(no model reachable: → listen)─→ plan ─┬→ ask → listen
                     ├─ (confirmed) → score → advise → report → listen    └→ confirm → listen
                     └─ (after the report) → followup → listen
 
@@ -40,6 +40,11 @@ def route_after_listen(state: InterviewState) -> str:
     return "interpret"
 
 
+def route_after_interpret(state: InterviewState) -> str:
+    # No model could be reached: wait (the face says so and stops; resuming re-asks the question).
+    return "listen" if state.get("outage") else "plan"
+
+
 def build_graph() -> StateGraph:
     """The uncompiled interview graph."""
     g = StateGraph(InterviewState, context_schema=Services)
@@ -57,7 +62,7 @@ def build_graph() -> StateGraph:
     g.add_edge(START, "greet")
     g.add_edge("greet", "listen")
     g.add_conditional_edges("listen", route_after_listen, ["interpret", "plan", "score", "followup", "listen"])
-    g.add_edge("interpret", "plan")
+    g.add_conditional_edges("interpret", route_after_interpret, ["plan", "listen"])
     g.add_conditional_edges("plan", route_after_plan, {"ask": "ask", "confirm": "confirm"})
     g.add_edge("ask", "listen")
     g.add_edge("confirm", "listen")

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
+from agent import budget
 from agent.answers import known_answers, merge
 from agent.context import Services
 from agent.evidence import is_instruction, verify
@@ -30,6 +31,19 @@ class Reading(BaseModel):
     update: dict | None  # the verified RubricUpdate plus "changed" (question ids), None if unread
     notices: list[str]
     calls: list[CallRecord]
+    outage: str | None = None  # no model could be reached: what to tell the user
+
+
+def provider_outage(calls: Sequence[CallRecord]) -> str | None:
+    """The message for a reply no model could read because every model failed (not because one
+    answered badly), or None."""
+    if not calls or any(c.ok or (c.error or "").startswith("invalid ") for c in calls):
+        return None
+    last = calls[-1]
+    if last.note == "budget_exceeded":
+        return last.error
+    return (f"No model could be reached ({last.error}). Your answers so far are saved; resume later "
+            "from this question with --session, or configure fallbacks / offline_fallback.")
 
 
 def brief(rubric: Rubric, qid: str) -> QuestionBrief:
@@ -57,7 +71,12 @@ def read_reply(
     )
     update, calls = svc.gateway.structured("interpret", render("interpret", ctx), RubricUpdate)
     notices: list[str] = []
+    if any(c.note == "budget_exceeded" for c in calls) and svc.settings.budget_usd is not None:
+        notices.append(budget.exceeded_message(svc.settings.budget_usd, offline=any(c.ok for c in calls)))
     if update is None:
+        outage = provider_outage(calls)
+        if outage:
+            return Reading(answers=dict(answers), update=None, notices=notices, calls=calls, outage=outage)
         notices.append("I couldn't process that reply just now (the model did not respond usefully); "
                        "your words are kept — let's continue.")
         return Reading(answers=dict(answers), update=None, notices=notices, calls=calls)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from langgraph.types import Command
 
 from agent import tracing
+from agent import budget
 from agent.config import Settings
 from agent.context import Services
 from agent.graph import build_graph
@@ -54,8 +55,9 @@ class Interview:
     def _run(self, payload) -> list[str]:
         before = len(self.state.get("messages", []))
         was_done = self.is_done
+        spent = sum(c.get("cost_usd", 0.0) for c in self.state.get("calls", []))
         self._values = None
-        with tracing.turn(self.name, reply=getattr(payload, "resume", None),
+        with budget.session_spend(spent), tracing.turn(self.name, reply=getattr(payload, "resume", None),
                           rubric_version=self.services.rubric.version, model=self.services.gateway.model) as turn:
             values = self.graph.invoke(payload, self.config, context=self.services)
             # invoke returns the state at the interrupt (plus an "__interrupt__" entry) or at the end.
@@ -76,6 +78,12 @@ class Interview:
             return self._run(None)
         said = [m["content"] for m in self.state.get("messages", []) if m["role"] == "assistant"]
         return said[-1:]
+
+    @property
+    def outage(self) -> str | None:
+        """Set when no model could answer the last reply (every configured model failed): the face
+        tells the user and stops; the session resumes from the same question later."""
+        return self.state.get("outage")
 
     def reply(self, text: str) -> list[str]:
         """Hand the interviewee's reply to the graph; the assistant's new messages."""

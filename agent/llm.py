@@ -1,9 +1,12 @@
 """The LiteLLM gateway: the only way the agent calls a model.
 
-A `litellm.Router` built from config (primary model, fallbacks, retries, timeout, and the offline
-engine as last resort when config allows) serves every call. Structured output is requested with
-`response_format=<pydantic model>`, validated, retried once with the validation error, and
-otherwise reported as failed so the caller can degrade gracefully. Every call yields a
+A `litellm.Router` built from config (primary model, fallbacks — also for context-window errors —
+retries, timeout, and the offline engine as last resort when config allows) serves every call.
+Structured output is requested the way the model supports (JSON schema, else tool calling, else
+JSON mode with the schema in the prompt), validated, retried once with the validation error, and
+otherwise reported as failed so the caller can degrade gracefully. Before text leaves for a
+provider, personal data and secrets are replaced by placeholders and put back in the reply
+(agent.redaction); a per-session budget stops paid calls (agent.budget). Every call yields a
 `CallRecord` (model, tokens, cost, latency) for the interview state, and a Langfuse generation
 when tracing is on (agent.tracing).
 
@@ -23,8 +26,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent import tracing
+from agent import budget, tracing
 from agent.config import OFFLINE_MODEL, Settings
+from agent.redaction import Redactor
 from agent.models import ModelChoice, choose_model, is_known_provider
 
 # Without this, importing litellm tries to download its cost map (and retries in a thread).
@@ -46,6 +50,7 @@ class CallRecord(BaseModel):
     latency_ms: float = 0.0
     ok: bool = True
     error: str | None = None
+    note: str | None = None  # e.g. "budget_exceeded": answered by the offline engine instead
 
 
 class ModelUnavailable(Exception):
@@ -70,6 +75,8 @@ class Gateway:
         self._lock = threading.Lock()
         self._warm: threading.Thread | None = None
         self._warm_error: Exception | None = None
+        self._offline_deployment: str | None = None
+        self.structured_mode = "json_schema"
         self.notice = self.choice.notice
 
     @property
@@ -132,8 +139,26 @@ class Gateway:
                 params["api_base"] = self.settings.api_base
             model_list.append({"model_name": f"m{i}", "litellm_params": params})
         fallbacks = [{"m0": [f"m{i}" for i in range(1, len(names))]}] if len(names) > 1 else []
-        return Router(model_list=model_list, fallbacks=fallbacks, num_retries=self.settings.num_retries,
-                      timeout=self.settings.timeout_seconds)
+        self._offline_deployment = f"m{names.index(OFFLINE_MODEL)}" if OFFLINE_MODEL in names else None
+        self.structured_mode = self._choose_structured_mode(litellm)
+        return Router(model_list=model_list, fallbacks=fallbacks, context_window_fallbacks=fallbacks,
+                      num_retries=self.settings.num_retries, timeout=self.settings.timeout_seconds)
+
+    def _choose_structured_mode(self, litellm) -> str:
+        """json_schema, tools or json_mode for the primary model (see Settings.structured_output)."""
+        if self.settings.structured_output != "auto":
+            return self.settings.structured_output
+        model = self.choice.model
+        if model == OFFLINE_MODEL:
+            return "json_schema"
+        try:
+            if litellm.supports_response_schema(model=model):
+                return "json_schema"
+            if litellm.supports_function_calling(model=model):
+                return "tools"
+        except Exception:  # unknown to litellm's capability map
+            pass
+        return "json_mode"
 
     def _check_model_known(self, litellm) -> None:
         try:
@@ -157,14 +182,40 @@ class Gateway:
 
     def _complete(self, task: str, messages: list[dict], **kwargs) -> tuple[Any, CallRecord]:
         start = time.perf_counter()
+        deployment, note = self._deployment()
+        if deployment is None:
+            return None, CallRecord(task=task, model=self.choice.model, ok=False, note="budget_exceeded",
+                                    error=budget.exceeded_message(self.settings.budget_usd, offline=False))
+        redactor = self._redactor(deployment)
         try:
             router = self._get_router()
-            resp = router.completion(model="m0", messages=messages, temperature=self.settings.temperature, **kwargs)
+            sent = redactor.redact_messages(messages) if redactor else messages
+            resp = router.completion(model=deployment, messages=sent, temperature=self.settings.temperature, **kwargs)
         except Exception as exc:  # any provider failure becomes a record, never a crash
             rec = CallRecord(task=task, model=self.choice.model, ok=False,
                              latency_ms=(time.perf_counter() - start) * 1000, error=_describe(exc))
             return None, rec
-        return resp, self._record(task, resp, start)
+        if redactor is not None and redactor.count:
+            _restore(resp, redactor)
+        rec = self._record(task, resp, start)
+        rec.note = note
+        budget.add(rec.cost_usd)
+        return resp, rec
+
+    def _deployment(self) -> tuple[str | None, str | None]:
+        """The Router deployment to call: the configured chain, or (budget used up) the offline
+        engine if allowed, else None."""
+        if self.choice.model == OFFLINE_MODEL or budget.allowed(self.settings.budget_usd):
+            return "m0", None
+        if self._offline_deployment is not None:
+            return self._offline_deployment, "budget_exceeded"
+        return None, "budget_exceeded"
+
+    def _redactor(self, deployment: str) -> Redactor | None:
+        """A fresh redactor for a call that leaves the machine (not for the offline engine)."""
+        if not self.settings.redact_pii or self.choice.model == OFFLINE_MODEL or deployment == self._offline_deployment:
+            return None
+        return Redactor()
 
     def _record(self, task: str, resp, start: float) -> CallRecord:
         usage = getattr(resp, "usage", None)
@@ -185,23 +236,38 @@ class Gateway:
         except Exception as exc:
             return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=_describe(exc))]
         records: list[CallRecord] = []
-        attempt_messages = list(messages)
+        kwargs, attempt_messages = self._structured_request(schema, messages)
+        base = list(attempt_messages)
         for attempt in range(2):
-            resp, rec = self._call(task, attempt_messages, response_format=_response_format(schema))
+            resp, rec = self._call(task, attempt_messages, **kwargs)
             records.append(rec)
             if resp is None:
                 return None, records
-            content = resp.choices[0].message.content or ""
+            content = _structured_content(resp)
             try:
                 return _parse(schema, content), records
             except (ValidationError, json.JSONDecodeError, ValueError) as exc:
                 rec.ok = False
                 rec.error = f"invalid {schema.__name__}: {str(exc)[:300]}"
                 if attempt == 0:
-                    attempt_messages = [*messages, {"role": "assistant", "content": content},
+                    attempt_messages = [*base, {"role": "assistant", "content": content},
                                         {"role": "user", "content": f"That was not valid {schema.__name__} JSON: "
                                          f"{str(exc)[:500]}\nReturn only the corrected JSON object."}]
         return None, records
+
+    def _structured_request(self, schema: type[T], messages: list[dict]) -> tuple[dict, list[dict]]:
+        """Call arguments and messages for structured output in this gateway's mode."""
+        if self.structured_mode == "json_schema":
+            return {"response_format": _response_format(schema)}, list(messages)
+        spec = _response_format(schema)["json_schema"]
+        hint = (f"Reply with a single JSON object that validates against this JSON schema "
+                f"({schema.__name__}):\n{json.dumps(spec['schema'])}")
+        with_hint = _with_system_hint(messages, hint)
+        if self.structured_mode == "tools":
+            tool = {"type": "function", "function": {"name": spec["name"], "description": schema.__doc__ or spec["name"],
+                                                      "parameters": spec["schema"]}}
+            return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": spec["name"]}}}, with_hint
+        return {"response_format": {"type": "json_object"}}, with_hint
 
     def text(self, task: str, messages: list[dict],
              on_token: Callable[[str], None] | None = None) -> tuple[str | None, list[CallRecord]]:
@@ -227,23 +293,89 @@ class Gateway:
             return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=_describe(exc))]
         import litellm
 
+        deployment, note = self._deployment()
+        if deployment is None:
+            return None, [CallRecord(task=task, model=self.choice.model, ok=False, note="budget_exceeded",
+                                     error=budget.exceeded_message(self.settings.budget_usd, offline=False))]
+        redactor = self._redactor(deployment)
+        sent = redactor.redact_messages(messages) if redactor else messages
+        emit = _RestoringStream(redactor, on_token) if redactor else on_token
         chunks, parts = [], []
         try:
-            for chunk in router.completion(model="m0", messages=messages, temperature=self.settings.temperature,
+            for chunk in router.completion(model=deployment, messages=sent, temperature=self.settings.temperature,
                                            stream=True, stream_options={"include_usage": True}):
                 chunks.append(chunk)
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if delta:
                     parts.append(delta)
-                    on_token(delta)
+                    emit(delta)
         except Exception as exc:
             return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=_describe(exc),
                                      latency_ms=(time.perf_counter() - start) * 1000)]
+        if isinstance(emit, _RestoringStream):
+            emit.flush()
         try:
-            rec = self._record(task, litellm.stream_chunk_builder(chunks, messages=messages), start)
+            rec = self._record(task, litellm.stream_chunk_builder(chunks, messages=sent), start)
         except Exception:
             rec = CallRecord(task=task, model=self.choice.model, latency_ms=(time.perf_counter() - start) * 1000)
-        return "".join(parts).strip() or None, [rec]
+        rec.note = note
+        budget.add(rec.cost_usd)
+        text = "".join(parts).strip() or None
+        return (redactor.restore(text) if redactor else text), [rec]
+
+
+class _RestoringStream:
+    """Passes streamed tokens on with redaction placeholders mapped back; a token that may be the
+    start of a placeholder ("[EM") is held until the placeholder is complete."""
+
+    def __init__(self, redactor: Redactor, on_token: Callable[[str], None]) -> None:
+        self.redactor, self.on_token, self.pending = redactor, on_token, ""
+
+    def __call__(self, token: str) -> None:
+        self.pending += token
+        cut = self.pending.rfind("[")
+        if cut != -1 and "]" not in self.pending[cut:] and len(self.pending) - cut <= 16:
+            ready, self.pending = self.pending[:cut], self.pending[cut:]
+        else:
+            ready, self.pending = self.pending, ""
+        if ready:
+            self.on_token(self.redactor.restore(ready))
+
+    def flush(self) -> None:
+        if self.pending:
+            self.on_token(self.redactor.restore(self.pending))
+            self.pending = ""
+
+
+def _with_system_hint(messages: list[dict], hint: str) -> list[dict]:
+    """Messages with `hint` appended to the system message (or a system message added)."""
+    out = [dict(m) for m in messages]
+    for m in out:
+        if m.get("role") == "system" and isinstance(m.get("content"), str):
+            m["content"] = f"{m['content']}\n\n{hint}"
+            return out
+    return [{"role": "system", "content": hint}, *out]
+
+
+def _structured_content(resp) -> str:
+    """The JSON a structured call returned: a tool call's arguments, else the message content."""
+    msg = resp.choices[0].message
+    calls = getattr(msg, "tool_calls", None) or []
+    if calls:
+        return calls[0].function.arguments or ""
+    return msg.content or ""
+
+
+def _restore(resp, redactor: Redactor) -> None:
+    """Map redaction placeholders in a response back to the values (content and tool calls)."""
+    for choice in getattr(resp, "choices", []) or []:
+        msg = getattr(choice, "message", None)
+        if msg is None:
+            continue
+        if isinstance(msg.content, str):
+            msg.content = redactor.restore(msg.content)
+        for call in getattr(msg, "tool_calls", None) or []:
+            call.function.arguments = redactor.restore(call.function.arguments)
 
 
 @functools.lru_cache(maxsize=16)

@@ -106,3 +106,35 @@ def mask(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return type(data)(mask(v) for v in data)
     return data
+
+
+def sensitive_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of what `mask_text` would replace, found on the original text; kind is
+    EMAIL, API_KEY, CARD or PHONE. Used where the values must be put back (agent.redaction)."""
+    taken: list[tuple[int, int, str]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e, _ in taken)
+
+    def scan(pattern: re.Pattern, kind: str, judge=None) -> None:
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            if judge is not None:
+                verdict = judge(m)
+                if verdict == m.group(0):
+                    continue  # the pattern matched but the value is not sensitive
+                if kind == "PHONE":  # _phone keeps trailing separators outside the number
+                    end = start + len(m.group(0).rstrip(" .-"))
+            if kind == "API_KEY" and pattern is _KEYS[0]:
+                start = start + len(m.group(0).split()[0]) + 1  # keep the word "Bearer"
+            if free(start, end):
+                taken.append((start, end, kind))
+
+    scan(_EMAIL, "EMAIL")
+    for pattern in _KEYS:
+        scan(pattern, "API_KEY")
+    scan(_HEX, "API_KEY")
+    scan(_B64, "API_KEY", _b64)
+    scan(_CARD, "CARD", _card)
+    scan(_PHONE, "PHONE", _phone)
+    return sorted(taken)

@@ -54,6 +54,9 @@ class InterviewState(TypedDict, total=False):
     plan: dict | None
     """The planner's decision (action, question, mode) for the ask/confirm nodes."""
 
+    outage: str | None
+    """Set when every model failed on the last reply: the face says so and stops (saved)."""
+
     user_turns: int
     calls: Annotated[list[dict], operator.add]
     """Every model call: task, model, tokens, cost, latency, ok/error."""

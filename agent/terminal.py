@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from agent.cli import EXIT_INTERRUPTED, EXIT_OK, HELP
+from agent.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE, HELP
 from agent.config import Settings
 
 LOCAL = {"/status", "/report", "/help", "/quit", "/exit", "/?"}
@@ -142,6 +142,10 @@ def _chat(settings: Settings, session: str, organization: str | None) -> int:
                     out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "
                              f"{_resume_hint(session)}")
                     return EXIT_INTERRUPTED
+                if iv.outage:
+                    out.info(iv.outage)
+                    out.info(_resume_hint(session))
+                    return EXIT_UNAVAILABLE
                 if not iv.is_done:
                     out.info(_progress(iv))
                 elif not was_done:

@@ -29,6 +29,10 @@ class Scripted(CustomLLM):
                    api_key, logging_obj, optional_params, acompletion=None, litellm_params=None, logger_fn=None,
                    headers=None, timeout=None, client=None):
         text = self._next(messages, optional_params)
+        if isinstance(text, ModelResponse):  # a whole response, e.g. with tool calls
+            text.model = f"scripted/{model}"
+            text.usage = litellm.Usage(prompt_tokens=100, completion_tokens=20, total_tokens=120)
+            return text
         return ModelResponse(model=f"scripted/{model}", created=int(time.time()),
                              choices=[{"index": 0, "finish_reason": "stop",
                                        "message": {"role": "assistant", "content": text}}],

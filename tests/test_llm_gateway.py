@@ -23,8 +23,9 @@ def scripted():
     return install()
 
 
-def gateway(fallbacks=(), offline=False):
-    settings = load_settings().model_copy(update={"num_retries": 0})
+def gateway(fallbacks=(), offline=False, mode="json_schema", **settings_update):
+    # The scripted provider is unknown to LiteLLM's capability map, so the mode is set explicitly.
+    settings = load_settings().model_copy(update={"num_retries": 0, "structured_output": mode, **settings_update})
     fb = [*fallbacks, *(["offline/rubric"] if offline else [])]
     return Gateway(settings, ModelChoice(model="scripted/primary", fallbacks=fb))
 
@@ -138,3 +139,110 @@ def test_interview_turn_on_an_llm_uses_its_reading_and_its_wording(scripted):
     assert "I ignored 1 reading(s)" in ask_prompt  # the notice reaches the model, to be said verbatim
     assert [c["task"] for c in st["calls"]] == ["interpret", "ask"]
     assert all(c["model"] == "scripted/primary" and c["prompt_tokens"] == 100 for c in st["calls"])
+
+
+def test_structured_output_via_tool_calling_for_a_model_without_json_schema(scripted):
+    from litellm import ModelResponse
+
+    scripted.replies.append(ModelResponse(choices=[{"index": 0, "finish_reason": "tool_calls", "message": {
+        "role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+            "name": "RubricUpdate", "arguments": GOOD}}]}}]))
+    value, calls = gateway(mode="tools").structured("interpret", MSGS, RubricUpdate)
+    assert value is not None and value.answers[0].score == 2 and calls[0].ok
+    params = scripted.params[0]
+    assert params["tools"][0]["function"]["name"] == "RubricUpdate"
+    assert "answers" in json.dumps(params["tools"][0]["function"]["parameters"])
+    assert params["tool_choice"]["function"]["name"] == "RubricUpdate"
+    assert "JSON schema" in scripted.requests[0][0]["content"]  # the schema is in the prompt too
+
+
+def test_json_mode_puts_the_schema_in_the_prompt(scripted):
+    scripted.replies.append(GOOD)
+    value, _ = gateway(mode="json_mode").structured("interpret", MSGS, RubricUpdate)
+    assert value is not None
+    assert scripted.params[0]["response_format"] == {"type": "json_object"}
+    system = scripted.requests[0][0]
+    assert system["role"] == "system" and '"answers"' in system["content"]
+
+
+def test_auto_mode_asks_litellm_what_the_model_supports():
+    import litellm
+
+    from agent.config import load_settings
+
+    s = load_settings()
+    for model, mode in (("openai/gpt-4o-mini", "json_schema"), ("offline/rubric", "json_schema")):
+        g = Gateway(s, ModelChoice(model=model, fallbacks=[]))
+        assert g._choose_structured_mode(litellm) == mode, model
+    assert Gateway(s, ModelChoice(model="scripted/x", fallbacks=[]))._choose_structured_mode(litellm) == "json_mode"
+
+
+def test_personal_data_never_reaches_the_provider_and_replies_are_restored(scripted):
+    reply = json.dumps({"answers": [{"question_id": "q11", "score": 1, "confidence": 0.9,
+                                     "evidence": "we share one key [API_KEY_1] and mail [EMAIL_1]"}]})
+    scripted.replies.append(reply)
+    msgs = [{"role": "user", "content": "We share one key sk-abc123def456ghi789jkl and mail ops@acme.example "
+                                        "from 10.1.2.3, card 4111 1111 1111 1111."}]
+    value, _ = gateway().structured("interpret", msgs, RubricUpdate)
+    sent = json.dumps(scripted.requests[0])
+    for secret in ("sk-abc123def456ghi789jkl", "ops@acme.example", "10.1.2.3", "4111 1111 1111 1111"):
+        assert secret not in sent
+    assert "[API_KEY_1]" in sent and "[EMAIL_1]" in sent and "[IP_1]" in sent and "[CARD_1]" in sent
+    assert value.answers[0].evidence == "we share one key sk-abc123def456ghi789jkl and mail ops@acme.example"
+    assert msgs[0]["content"].startswith("We share one key sk-")  # the caller's messages are untouched
+
+
+def test_redaction_can_be_turned_off(scripted):
+    scripted.replies.append(GOOD)
+    msgs = [{"role": "user", "content": "mail ops@acme.example"}]
+    gateway(redact_pii=False).structured("interpret", msgs, RubricUpdate)
+    assert "ops@acme.example" in json.dumps(scripted.requests[0])
+
+
+def test_streamed_tokens_have_placeholders_restored(scripted):
+    scripted.replies.append("Shall I send the report to [EMAIL_1] then?")
+    got: list[str] = []
+    text, _ = gateway().text("ask", [{"role": "user", "content": "send it to ops@acme.example"}], on_token=got.append)
+    assert text == "Shall I send the report to ops@acme.example then?"
+    assert "".join(got).strip() == text
+    assert "[EMAIL" not in "".join(got)
+
+
+def test_budget_stops_paid_calls_and_hands_over_to_the_offline_engine(scripted):
+    from agent import budget
+
+    g = gateway(offline=True, budget_usd=0.01)
+    scripted.replies.append(GOOD)
+    with budget.session_spend(0.0):
+        value, calls = g.structured("interpret", MSGS, RubricUpdate)
+        assert calls[0].model.startswith("scripted") and calls[0].note is None
+    with budget.session_spend(0.02):  # over budget: the scripted (paid) model is not called again
+        n = len(scripted.requests)
+        value, calls = g.structured("interpret", MSGS, RubricUpdate)
+        assert len(scripted.requests) == n and calls[0].note == "budget_exceeded"
+        assert calls[0].model.startswith("offline")
+    no_offline = gateway(budget_usd=0.01)
+    with budget.session_spend(0.05):
+        value, calls = no_offline.structured("interpret", MSGS, RubricUpdate)
+        assert value is None and not calls[0].ok and "budget" in calls[0].error
+
+
+def test_every_model_down_stops_with_one_message_and_resumes_from_the_same_question(scripted):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agent.interview import Interview
+
+    saver = InMemorySaver()
+    down = litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")
+    scripted.replies.extend([down, down])
+    iv = Interview(load_settings(), "down", saver, gateway(fallbacks=["scripted/backup"]))
+    first = iv.start()
+    said = iv.reply("Everything goes through our LiteLLM proxy.")
+    assert said == [] and iv.outage and "No model could be reached" in iv.outage
+    assert iv.state["current"] == "q1" and not iv.state.get("answers")
+    assert iv.state["messages"][-1]["content"] == "Everything goes through our LiteLLM proxy."  # kept
+    scripted.replies.extend([GOOD, "And when a provider fails?"])
+    again = Interview(load_settings(), "down", saver, gateway(fallbacks=["scripted/backup"]))
+    assert again.start() == first[-1:]  # the same open question
+    again.reply("Everything goes through our LiteLLM proxy.")
+    assert again.outage is None and again.state["answers"]["q1"]["score"] == 2

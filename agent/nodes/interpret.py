@@ -17,7 +17,8 @@ def interpret(state: InterviewState, runtime: Runtime[Services]) -> dict:
         messages=state.get("messages", []), turn=state.get("user_turns", 0),
     )
     notices = [*state.get("notices", []), *reading.notices]
-    out: dict = {"update": reading.update, "notices": notices, "calls": [c.model_dump() for c in reading.calls]}
+    out: dict = {"update": reading.update, "notices": notices, "calls": [c.model_dump() for c in reading.calls],
+                 "outage": reading.outage}
     if reading.update is None:
         return out
     if state.get("model") and svc.gateway.model != state.get("model"):
