@@ -75,6 +75,10 @@ def _retrieval_errors() -> tuple[type[Exception], ...]:
         from agent.evaluation.interviews import InterviewFileError
 
         errors.append(InterviewFileError)
+    if "agent.evaluation.langfuse_upload" in sys.modules:
+        from agent.evaluation.langfuse_upload import LangfuseUploadError
+
+        errors.append(LangfuseUploadError)
     return tuple(errors)
 
 

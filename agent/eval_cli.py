@@ -49,6 +49,10 @@ def run_eval(settings: Settings, args) -> int:
     if args.repeat < 1 or (args.concurrency is not None and args.concurrency < 1):
         print("aiops-assess: --repeat and --concurrency must be at least 1", file=sys.stderr)
         return 2
+    if args.langfuse:  # fail before minutes of evaluation, not after
+        from agent.evaluation.langfuse_upload import require_keys
+
+        require_keys()
     console = Console(stderr=True)
     rubric = load_rubric()
     interviews = load_interviews(args.paths or None, rubric)

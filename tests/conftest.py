@@ -30,3 +30,35 @@ def settings():
     from agent.config import load_settings
 
     return load_settings()
+
+
+def pytest_recording_configure(config, vcr):
+    """Register the cassette matchers the recorded-API tests use (pytest-recording calls this)."""
+    vcr.register_matcher("langfuse_body", langfuse_body)
+
+
+# In a Langfuse score batch these are random or the clock: score ids, timestamps and the ids of
+# the OpenTelemetry trace/observation a score belongs to (traces are exported as spans, not REST).
+_VOLATILE_SCORE_FIELDS = ("id", "timestamp", "traceId", "observationId")
+
+
+def langfuse_body(r1, r2) -> None:
+    """Request bodies equal as JSON data; for POST /api/public/scores, equal as a set of scores
+    without their volatile fields (the SDK batches scores in a background thread)."""
+    import json
+
+    def load(r):
+        raw = r.body.decode() if isinstance(r.body, bytes) else r.body
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return raw
+
+    b1, b2 = load(r1), load(r2)
+    if r1.path.endswith("/api/public/scores") and isinstance(b1, list) and isinstance(b2, list):
+        def norm(batch):
+            kept = [{k: v for k, v in s.items() if k not in _VOLATILE_SCORE_FIELDS} for s in batch]
+            return sorted(json.dumps(s, sort_keys=True) for s in kept)
+
+        b1, b2 = norm(b1), norm(b2)
+    assert b1 == b2, f"bodies differ:\n{b1!r}\n{b2!r}"
