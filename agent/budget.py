@@ -51,5 +51,10 @@ def exceeded_message(limit_usd: float, offline: bool) -> str:
     """What the user is told once the budget is used up."""
     then = ("the offline engine takes over for the rest of this session" if offline
             else "no more model calls are made in this session; your progress is saved")
-    return (f"This session has used its model budget of ${limit_usd:.2f} (budget_usd); {then}. "
+    return (f"This session has used its model budget of {_usd(limit_usd)} (budget_usd); {then}. "
             "Raise budget_usd in config.yaml or AIOPS_BUDGET_USD to continue with the model.")
+
+
+def _usd(amount: float) -> str:
+    """$1.50, and small budgets without rounding them to $0.00 ($0.0005)."""
+    return f"${amount:.2f}" if amount >= 0.01 else "$" + f"{amount:.6f}".rstrip("0").rstrip(".")

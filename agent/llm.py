@@ -29,10 +29,22 @@ from pydantic import BaseModel, ValidationError
 from agent import budget, tracing
 from agent.config import OFFLINE_MODEL, Settings
 from agent.redaction import Redactor
-from agent.models import ModelChoice, choose_model, is_known_provider
+from agent.models import ModelChoice, choose_model, is_known_provider, provider_of
 
 # Without this, importing litellm tries to download its cost map (and retries in a thread).
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Likewise litellm fetches its Anthropic beta-header table from GitHub on the first Anthropic call
+# that needs a beta header (up to 5 s where GitHub is unreachable); its bundled copy is enough.
+os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
+
+# Anthropic requires max_tokens; litellm fills in the model's maximum from its bundled map, or
+# 128000 for a model the map does not know (e.g. claude-3-5-haiku-latest in litellm 1.110), which
+# the API refuses for any model with a smaller output limit. No task here needs more than this.
+ANTHROPIC_MAX_TOKENS = 4096
+# Ollama's default context window (2048 tokens, 4096 in recent servers) is smaller than our longer
+# prompts (up to ~3.5k tokens, the advice step), and Ollama cuts a longer prompt from the front
+# without an error, system prompt first. Ask for a window they fit in.
+OLLAMA_NUM_CTX = 8192
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -126,6 +138,9 @@ class Gateway:
         litellm.suppress_debug_info = True
         # litellm logs warnings (cost map, unknown prices) to the console the chat is drawn on.
         logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+        # Its Router logs every failed fallback as a multi-line ERROR there too; a failed call is a
+        # CallRecord (and, when every model failed, one message to the user) instead.
+        logging.getLogger("LiteLLM Router").setLevel(logging.CRITICAL)
         litellm.drop_params = True
         register()
         self._check_model_known(litellm)
@@ -137,6 +152,13 @@ class Gateway:
             params: dict[str, Any] = {"model": m, "timeout": self.settings.timeout_seconds}
             if i == 0 and self.settings.api_base:
                 params["api_base"] = self.settings.api_base
+                if provider_of(m) == "openai" and os.environ.get("LITELLM_API_KEY"):
+                    # A LiteLLM proxy's virtual key (litellm itself reads only OPENAI_API_KEY here).
+                    params["api_key"] = os.environ["LITELLM_API_KEY"]
+            if provider_of(m) == "anthropic":
+                params["max_tokens"] = ANTHROPIC_MAX_TOKENS
+            elif provider_of(m) in ("ollama", "ollama_chat"):
+                params["num_ctx"] = OLLAMA_NUM_CTX
             model_list.append({"model_name": f"m{i}", "litellm_params": params})
         fallbacks = [{"m0": [f"m{i}" for i in range(1, len(names))]}] if len(names) > 1 else []
         self._offline_deployment = f"m{names.index(OFFLINE_MODEL)}" if OFFLINE_MODEL in names else None
@@ -381,10 +403,30 @@ def _restore(resp, redactor: Redactor) -> None:
 @functools.lru_cache(maxsize=16)
 def _response_format(schema: type[BaseModel]) -> dict:
     """The JSON-schema response_format litellm derives from a pydantic model, computed once
-    (litellm would rebuild it on every call, a few ms each)."""
+    (litellm would rebuild it on every call, a few ms each), made acceptable to OpenAI's strict
+    mode (litellm sends `strict: true`)."""
     from litellm.llms.base_llm.base_utils import type_to_response_format_param
 
-    return type_to_response_format_param(schema)
+    rf = type_to_response_format_param(schema)
+    rf["json_schema"]["schema"] = _strict_compatible(rf["json_schema"]["schema"])
+    return rf
+
+
+# Keywords OpenAI's strict structured outputs refuse with a 400 ("In context=('properties',
+# 'is_correction'), 'default' is not permitted"). Every field is required in strict mode anyway,
+# and the pydantic model still enforces the length limits when the answer is validated.
+_STRICT_UNSUPPORTED = frozenset({"default", "minLength", "maxLength"})
+
+
+def _strict_compatible(node, names: bool = False):
+    """A JSON schema without the keywords strict mode refuses (`names`: a map of property or
+    definition names, whose keys are kept whatever they are)."""
+    if isinstance(node, dict):
+        return {k: _strict_compatible(v, names=not names and k in ("properties", "$defs", "definitions"))
+                for k, v in node.items() if names or k not in _STRICT_UNSUPPORTED}
+    if isinstance(node, list):
+        return [_strict_compatible(v) for v in node]
+    return node
 
 
 def _cost(resp, model: str) -> float:

@@ -33,8 +33,14 @@ def settings():
 
 
 def pytest_recording_configure(config, vcr):
-    """Register the cassette matchers the recorded-API tests use (pytest-recording calls this)."""
+    """Register the cassette matchers and serializers the recorded-API tests use (pytest-recording
+    calls this for every cassette)."""
+    from tests.cassette_yaml import PrettyYaml, provider_body
+
     vcr.register_matcher("langfuse_body", langfuse_body)
+    # tests/test_providers.py: readable cassettes (pretty JSON bodies) and JSON-aware body matching
+    vcr.register_serializer("pretty_yaml", PrettyYaml)
+    vcr.register_matcher("provider_body", provider_body)
 
 
 # In a Langfuse score batch these are random or the clock: score ids, timestamps and the ids of
