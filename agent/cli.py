@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import datetime
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 HELP = """\
 Answer in your own words; I map what you say onto the questionnaire.
@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     ia.add_argument("paths", nargs="+", metavar="PATH")
     ir = isub.add_parser("remove", help="remove an added document (by the name `index status` shows)")
     ir.add_argument("name")
+    w = sub.add_parser("web", help="serve the chat in a browser (127.0.0.1 by default)")
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    w.add_argument("--port", type=int, default=7860)
+    w.add_argument("--auth", metavar="USER:PASS", help="require this login (or set AIOPS_WEB_AUTH)")
+    w.add_argument("--insecure", action="store_true", help="allow a non-loopback --host without --auth")
+    w.add_argument("--session", help="print a link that opens (starts or resumes) this session")
     e = sub.add_parser("eval", help="score the agent against recorded interviews (metrics, report, thresholds)")
     from agent.eval_cli import add_arguments
 
@@ -96,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
 
             name = args.session or datetime.now().strftime("session-%Y%m%d-%H%M%S")
             return run_chat(settings, name, organization=args.org)
+        if args.command == "web":
+            from agent.web_serve import serve
+
+            return serve(settings, args.host, args.port, args.auth, args.insecure, args.session)
         if args.command == "sessions":
             from agent.session_cli import print_sessions
 

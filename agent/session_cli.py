@@ -67,9 +67,14 @@ def print_report(settings: Settings, name: str, fmt: str) -> int:
     values = _values(settings, name)
     if not values:
         raise SessionError(f"Session '{name}' has not started yet. Run: aiops-assess chat --session {name}")
+    sys.stdout.write(report_text(name, values, fmt) + "\n")
+    return 0
+
+
+def report_text(name: str, values: dict, fmt: str) -> str:
+    """A session's report as Markdown or JSON (the partial one while the interview is in progress)."""
     if fmt == "md" and values.get("report_md"):
-        sys.stdout.write(values["report_md"] + "\n")
-        return 0
+        return values["report_md"]
     from agent.report import AssessmentResult, render_json, render_markdown
     from agent.rubric import load_rubric
     from agent.transitions import load_transitions
@@ -77,9 +82,7 @@ def print_report(settings: Settings, name: str, fmt: str) -> int:
     result = AssessmentResult.model_validate(values["result"]) if values.get("report_md") \
         else partial_result(name, values)
     rubric, transitions = load_rubric(), load_transitions()
-    text = render_json(result, rubric, transitions) if fmt == "json" else render_markdown(rubric, transitions, result)
-    sys.stdout.write(text + "\n")
-    return 0
+    return render_json(result, rubric, transitions) if fmt == "json" else render_markdown(rubric, transitions, result)
 
 
 def partial_result(name: str, values: dict):

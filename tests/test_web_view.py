@@ -1,0 +1,101 @@
+"""The web face without a browser: panels rendered from state, the model notice, serving safety, and
+handler errors shown as messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent import web_view as view
+from agent.config import load_settings
+from tests.helpers import cli, cli_env
+
+
+def _answers(**scores):
+    return {q: {"question_id": q, "score": s, "confidence": 0.9, "evidence": f"<b>we said {q}</b>", "turn": 1}
+            for q, s in scores.items()}
+
+
+def test_progress_panel_counts_answers_and_scores_dimensions(rubric):
+    empty = view.progress_html(rubric, {})
+    assert 'data-answered="0"' in empty and "0/12" in empty and empty.count('data-score="—"') == 6
+    html = view.progress_html(rubric, _answers(q1=2, q2=3, q3=1))
+    assert 'data-answered="3"' in html
+    assert 'data-dim="gateway" data-score="2.5"' in html and 'data-dim="observability" data-score="1.0"' in html
+    assert "Total so far <b>6/60</b>" in html
+
+
+def test_confirm_list_shows_every_question_and_escapes_quotes(rubric):
+    html = view.confirm_html(rubric, _answers(q1=2))
+    assert html.count("<li") == 12 and 'data-q="q1" data-score="2"' in html
+    assert "&lt;b&gt;we said q1&lt;/b&gt;" in html and "<b>we said" not in html
+    assert 'class="missing" data-q="q2"' in html
+
+
+def test_report_shows_as_a_card_in_the_chat(rubric):
+    values = {"messages": [{"role": "assistant", "content": "hi"}, {"role": "user", "content": "x"},
+                           {"role": "assistant", "content": "# Report"}], "report_md": "# Report", "result": None}
+    chat = view.chat_messages(rubric, values, "s1")
+    assert [m["role"] for m in chat] == ["assistant", "user", "assistant"]
+    assert "report is ready" in chat[-1]["content"] and "# Report" not in chat[-1]["content"]
+
+
+def test_model_notice_says_where_replies_go(settings):
+    assert "not sent anywhere" in view.model_notice("offline/rubric", settings)
+    hosted = view.model_notice("openai/gpt-4o-mini", settings)
+    assert "hosted by openai" in hosted and "sent to openai" in hosted
+    assert "server you run" in view.model_notice("ollama_chat/llama3.1", settings)
+    assert "_key missing_" in view.model_notice("offline/rubric", settings, "key missing")
+
+
+def test_reveal_steps_grow_to_the_whole_message():
+    text = " ".join(f"w{i}" for i in range(40))
+    steps = view.reveal_steps(text)
+    assert steps and all(text.startswith(s) for s in steps) and len(steps[-1]) < len(text)
+    assert view.reveal_steps("short reply") == []
+
+
+def test_auth_and_host_checks():
+    from agent.web_serve import is_loopback, parse_auth
+
+    assert parse_auth("ana:s3cret:x") == ("ana", "s3cret:x") and parse_auth(None) is None
+    for bad in ("nopassword", ":x", "x:"):
+        with pytest.raises(ValueError):
+            parse_auth(bad)
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5") and not is_loopback("example.org")
+
+
+@pytest.mark.slow
+def test_public_host_needs_auth_or_insecure(tmp_path):
+    env = cli_env(tmp_path)
+    r = cli(["web", "--host", "0.0.0.0", "--port", "1"], env)
+    assert r.returncode == 2
+    assert "WARNING" in r.stderr and "--auth" in r.stderr and "--insecure" in r.stderr
+    r = cli(["web", "--auth", "nocolon"], env)
+    assert r.returncode == 2 and "USER:PASSWORD" in r.stderr
+    r = cli(["web", "--session", "bad name!"], env)
+    assert r.returncode == 2 and "Invalid session name" in r.stderr
+
+
+def test_a_failing_turn_is_a_message_and_keeps_the_reply(monkeypatch, caplog):
+    from contextlib import contextmanager
+
+    from agent.web import WebChat
+
+    app = WebChat(load_settings())
+    app.blocks()
+
+    @contextmanager
+    def broken(name):
+        raise RuntimeError("disk on fire")
+        yield
+
+    monkeypatch.setattr(app.pool, "use", broken)
+    monkeypatch.setattr(app.pool, "exists", lambda name: False)
+    pages = list(app.on_turn("We use LiteLLM.", "web-test"))
+    last = pages[-1]
+    chat = last[app.c["chat"]]
+    assert "something went wrong" in chat[-1]["content"] and "disk on fire" not in chat[-1]["content"]
+    assert "Traceback" not in str(chat)
+    assert last[app.c["input"]] == "We use LiteLLM."  # to send again
+    assert "disk on fire" in caplog.text  # logged server-side, with the traceback
