@@ -43,4 +43,15 @@ class Services:
             except Exception:  # noqa: BLE001 - reported by the node that needs the index
                 pass
 
-        threading.Thread(target=run, daemon=True, name="retriever-warm-up").start()
+        import atexit
+
+        self._warm_up = threading.Thread(target=run, daemon=True, name="retriever-warm-up")
+        self._warm_up.start()
+        atexit.register(self.finish_warm_up)
+
+    def finish_warm_up(self, timeout: float = 60.0) -> None:
+        """Wait for the index warm-up before the process exits: a daemon thread stopped by the
+        interpreter's shutdown inside Chroma's native code can hang the exit."""
+        thread = getattr(self, "_warm_up", None)
+        if thread is not None:
+            thread.join(timeout)
