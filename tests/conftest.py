@@ -20,14 +20,14 @@ def _isolated_env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def rubric():
-    from agent.rubric import load_rubric
+    from agent.core.rubric import load_rubric
 
     return load_rubric()
 
 
 @pytest.fixture
 def settings():
-    from agent.config import load_settings
+    from agent.common.config import load_settings
 
     return load_settings()
 

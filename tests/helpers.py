@@ -9,9 +9,9 @@ from pathlib import Path
 
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.config import load_settings
-from agent.interview import Interview
-from agent.llm import Gateway
+from agent.common.config import load_settings
+from agent.interview.session import Interview
+from agent.gateway.router import Gateway
 
 
 def new_interview(name: str = "t", saver=None, settings=None) -> Interview:
@@ -41,5 +41,5 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 def cli(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `aiops-assess ARGS` in a subprocess with piped stdin."""
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "agent.faces.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=timeout)

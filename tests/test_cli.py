@@ -58,7 +58,7 @@ def test_slash_commands(env):
 
 
 def test_killed_mid_interview_resumes_where_it_stopped(env):
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "chat", "--session", "kill"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "chat", "--session", "kill"], cwd=ROOT,
                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     for line in FULL[:4]:
@@ -114,7 +114,7 @@ def test_missing_key_without_fallback_is_a_clear_error(env):
 def test_huge_paste_and_invalid_utf8(env):
     big = ("We log every request and response. " * 2000).encode()
     raw = b"Everything goes through our LiteLLM proxy \xff\xfe.\n" + big + b"\n"
-    r = subprocess.run([sys.executable, "-m", "agent.cli", "chat", "--session", "big"], input=raw,
+    r = subprocess.run([sys.executable, "-m", "agent.faces.cli", "chat", "--session", "big"], input=raw,
                        capture_output=True, env=env, cwd=ROOT, timeout=120)
     out = r.stdout.decode()
     assert r.returncode == 0, r.stderr.decode()
@@ -148,7 +148,7 @@ def test_unknown_model_string(env):
 
 
 def test_ctrl_c_keeps_progress_and_says_how_to_resume(env):
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "chat", "--session", "intr"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "agent.faces.cli", "chat", "--session", "intr"], cwd=ROOT, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.stdin.write(FULL[0] + "\n")
     proc.stdin.flush()

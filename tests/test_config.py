@@ -1,7 +1,7 @@
 import pytest
 
-from agent.config import ConfigError, load_settings
-from agent.models import choose_model
+from agent.common.config import ConfigError, load_settings
+from agent.gateway.models import choose_model
 
 
 def test_defaults_and_env_overrides(tmp_path, monkeypatch):

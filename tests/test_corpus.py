@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from agent.advice import block_chunk_id
-from agent.corpus import MAX_CHUNK_CHARS, SEP, document_chunks
-from agent.retrieval import load_framework_chunks
-from agent.rubric import DIMENSION_IDS, load_rubric
-from agent.transitions import load_transitions
+from agent.reporting.advice import block_chunk_id
+from agent.retrieval.corpus import MAX_CHUNK_CHARS, SEP, document_chunks
+from agent.retrieval.retriever import load_framework_chunks
+from agent.core.rubric import DIMENSION_IDS, load_rubric
+from agent.core.transitions import load_transitions
 
 # The Unicode "Box Drawing" block (┌ ─ │ ┐ └ ┘ ├ ┤ ┬ ┴ ┼ ═ ...) and the diagram arrows.
 BOX_DRAWING = re.compile(r"[\u2500-\u257F▼▲]")

@@ -13,7 +13,7 @@ from agent.evaluation.interviews import InterviewFileError, load_interview, load
 from agent.evaluation.metrics import aggregate, qwk, score_item, stability
 from agent.evaluation.results import summarize, write_outputs
 from agent.evaluation.runner import run_all
-from agent.llm import Gateway
+from agent.gateway.router import Gateway
 from tests.helpers import cli, cli_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ def acme(rubric_module):
 
 @pytest.fixture(scope="module")
 def rubric_module():
-    from agent.rubric import load_rubric
+    from agent.core.rubric import load_rubric
 
     return load_rubric()
 

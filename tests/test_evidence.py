@@ -1,6 +1,6 @@
-from agent.evidence import is_instruction, quote_in, verify
-from agent.sanitize import clean_reply
-from agent.schemas import RubricUpdate, ScoredAnswer
+from agent.core.evidence import is_instruction, quote_in, verify
+from agent.common.text import clean_reply
+from agent.core.schemas import RubricUpdate, ScoredAnswer
 
 
 def upd(*answers):

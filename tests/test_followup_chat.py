@@ -7,7 +7,7 @@ import re
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.graph import build_graph
+from agent.interview.graph import build_graph
 from tests.helpers import cli, cli_env, new_interview, run_script
 from tests.test_interview_graph import FULL
 

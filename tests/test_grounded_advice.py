@@ -9,20 +9,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.advice import select_actions
-from agent.config import load_settings
-from agent.context import Services
-from agent.followup import NOT_COVERED, parse_question
-from agent.followup_service import answer_followup
-from agent.grounded_advice import AdviceDraft, DraftAction, advice_queries, candidates, checked_actions
-from agent.llm import Gateway
-from agent.models import ModelChoice
-from agent.nodes.advise import _retrieve, advise
-from agent.retrieval import Retriever
-from agent.rubric import QUESTION_IDS, load_rubric
-from agent.schemas import AnswerRecord
-from agent.scoring import score
-from agent.transitions import load_transitions
+from agent.reporting.advice import select_actions
+from agent.common.config import load_settings
+from agent.interview.context import Services
+from agent.reporting.followup import NOT_COVERED, parse_question
+from agent.reporting.followup_answer import answer_followup
+from agent.reporting.grounded import AdviceDraft, DraftAction, advice_queries, candidates, checked_actions
+from agent.gateway.router import Gateway
+from agent.gateway.models import ModelChoice
+from agent.interview.nodes.advise import _retrieve, advise
+from agent.retrieval.retriever import Retriever
+from agent.core.rubric import QUESTION_IDS, load_rubric
+from agent.core.schemas import AnswerRecord
+from agent.core.scoring import score
+from agent.core.transitions import load_transitions
 
 LEVEL1 = {"q1": 1, "q2": 0, "q3": 2, "q4": 1, "q5": 1, "q6": 2, "q7": 2, "q8": 1, "q9": 1, "q10": 1, "q11": 3, "q12": 2}
 
@@ -63,7 +63,7 @@ def state_for(rubric, scores, said=None) -> dict:
 
 def run_advise(retriever, rubric, scores, gateway=None, said=None):
     out = advise(state_for(rubric, scores, said), SimpleNamespace(context=services(retriever, gateway)))
-    from agent.advice import Advice
+    from agent.reporting.advice import Advice
 
     return Advice.model_validate(out["advice"]), out
 

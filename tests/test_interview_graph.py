@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from agent.graph import build_graph
+from agent.interview.graph import build_graph
 from tests.helpers import new_interview, run_script
 
 SAMPLE = yaml.safe_load((Path(__file__).parent.parent / "evals/interviews/acme-retail-l2.yaml").read_text())

@@ -143,7 +143,7 @@ def client(capture, langfuse_keys, monkeypatch):
 def evaluated():
     """Three recorded interviews and `summarize`d results: one scored perfectly, one with answers
     off by one and two, one with two questions unanswered (no level)."""
-    from agent.rubric import load_rubric
+    from agent.core.rubric import load_rubric
 
     rubric = load_rubric()
     ivs = [load_interview(INTERVIEWS_DIR / f"{i}.yaml", rubric) for i in IDS]
@@ -299,7 +299,7 @@ def test_missing_keys_is_a_clear_error_without_network(evaluated, monkeypatch, c
     assert REPLAY_KEYS["LANGFUSE_PUBLIC_KEY"] not in str(err.value)
 
     # the CLI reports it as a usage error, without a traceback
-    from agent import cli
+    from agent.faces import cli
 
     assert LangfuseUploadError in cli._retrieval_errors()
 
@@ -324,8 +324,8 @@ def test_no_cassette_contains_a_key():
 def test_cli_reports_missing_keys_without_traceback(evaluated, tmp_path, monkeypatch, capsys):
     """`aiops-assess eval --langfuse` without keys: exit 2 and one line, no traceback. The model and
     the runs are stand-ins (the evaluation itself is tested in test_evaluation.py)."""
-    from agent import llm
-    from agent.cli import main
+    from agent.gateway import router as llm
+    from agent.faces.cli import main
     from agent.evaluation import runner
 
     for k in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"):

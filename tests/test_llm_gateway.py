@@ -8,10 +8,10 @@ import json
 import litellm
 import pytest
 
-from agent.config import load_settings
-from agent.llm import Gateway
-from agent.models import ModelChoice
-from agent.schemas import RubricUpdate
+from agent.common.config import load_settings
+from agent.gateway.router import Gateway
+from agent.gateway.models import ModelChoice
+from agent.core.schemas import RubricUpdate
 from tests.scripted_provider import install
 
 GOOD = json.dumps({"answers": [{"question_id": "q1", "score": 2, "confidence": 0.9,
@@ -66,8 +66,8 @@ def test_rate_limited_primary_falls_back(scripted):
 
 def test_every_model_down_falls_back_to_offline_engine_when_allowed(scripted):
     scripted.replies.append(litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary"))
-    from agent.prompts import render
-    from agent.schemas import InterpretContext, QuestionBrief
+    from agent.core.prompts import render
+    from agent.core.schemas import InterpretContext, QuestionBrief
 
     ctx = InterpretContext(reply="Everything goes through our LiteLLM proxy.",
                            questions=[QuestionBrief(id="q1", dimension="gateway", text="How?")])
@@ -94,7 +94,7 @@ def test_whole_interview_on_a_failing_llm_degrades_gracefully(scripted):
     and loses nothing."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.interview import Interview
+    from agent.interview.session import Interview
 
     scripted.replies.extend(["garbage", "garbage",
                              litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")])
@@ -120,7 +120,7 @@ def test_interview_turn_on_an_llm_uses_its_reading_and_its_wording(scripted):
     """What a real model returns drives the turn; a quote the user never said is dropped."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.interview import Interview
+    from agent.interview.session import Interview
 
     reading = {"answers": [
         {"question_id": "q1", "score": 2, "confidence": 0.9, "evidence": "Everything goes through our LiteLLM proxy"},
@@ -168,7 +168,7 @@ def test_json_mode_puts_the_schema_in_the_prompt(scripted):
 def test_auto_mode_asks_litellm_what_the_model_supports():
     import litellm
 
-    from agent.config import load_settings
+    from agent.common.config import load_settings
 
     s = load_settings()
     for model, mode in (("openai/gpt-4o-mini", "json_schema"), ("offline/rubric", "json_schema")):
@@ -209,7 +209,7 @@ def test_streamed_tokens_have_placeholders_restored(scripted):
 
 
 def test_budget_stops_paid_calls_and_hands_over_to_the_offline_engine(scripted):
-    from agent import budget
+    from agent.gateway import budget
 
     g = gateway(offline=True, budget_usd=0.01)
     scripted.replies.append(GOOD)
@@ -230,7 +230,7 @@ def test_budget_stops_paid_calls_and_hands_over_to_the_offline_engine(scripted):
 def test_every_model_down_stops_with_one_message_and_resumes_from_the_same_question(scripted):
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.interview import Interview
+    from agent.interview.session import Interview
 
     saver = InMemorySaver()
     down = litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")

@@ -1,5 +1,5 @@
-from agent.commands import parse_command
-from agent.planner import next_question
+from agent.core.commands import parse_command
+from agent.core.planner import next_question
 
 
 def rec(score, conf=0.9):

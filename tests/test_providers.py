@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.config import Settings
-from agent.interview import Interview
-from agent.llm import Gateway
+from agent.common.config import Settings
+from agent.interview.session import Interview
+from agent.gateway.router import Gateway
 from tests.cassettes import generate
 
 pytestmark = [pytest.mark.vcr, pytest.mark.block_network]
@@ -268,7 +268,7 @@ def test_first_turns_through_ollama(vcr):
 def test_litellm_proxy_with_a_virtual_key(vcr, emulator, monkeypatch):
     """An existing LiteLLM proxy: api_base + LITELLM_API_KEY (no provider key on this machine)."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    from agent.config import ConfigError
+    from agent.common.config import ConfigError
 
     s = settings(OPENAI, api_base=emulator.base("proxy") or PROXY)
     iv = new_interview(s)
@@ -359,8 +359,8 @@ def test_rate_limited_primary_falls_back(vcr, emulator):
 def test_every_model_down_stops_with_one_message_and_resumes(vcr, emulator, tmp_path, capsys):
     """`aiops-assess chat --session acme`: both models down → one message, exit 3, saved; the same
     command later resumes from the same question."""
-    from agent.cli import EXIT_OK, EXIT_UNAVAILABLE
-    from agent.terminal import run_chat
+    from agent.faces.cli import EXIT_OK, EXIT_UNAVAILABLE
+    from agent.faces.terminal import run_chat
 
     emulator.fail("openai", "unavailable")
     emulator.fail("anthropic", "unavailable")
@@ -392,7 +392,7 @@ def test_every_model_down_stops_with_one_message_and_resumes(vcr, emulator, tmp_
     before, after = out.split(f"you › {FULL[0]}\n")
     assert "Session acme (resumed)" in before and before.strip().splitlines()[-1] == question
     assert "No model could be reached" not in out and "1/12 answered" in after
-    from agent.sessions import open_checkpointer
+    from agent.interview.store import open_checkpointer
 
     with open_checkpointer(s.sessions_dir, "acme", must_exist=True) as saver:
         st = new_interview(s, "acme", saver).state
@@ -407,7 +407,7 @@ def test_every_model_down_stops_with_one_message_and_resumes(vcr, emulator, tmp_
 def test_budget_stops_paid_calls_with_a_message(vcr):
     import litellm
 
-    from agent.terminal import status_table
+    from agent.faces.terminal import status_table
 
     s = settings(OPENAI, budget_usd=0.0001)
     iv = new_interview(s)
@@ -471,10 +471,10 @@ def test_questions_stream_token_by_token(vcr):
 
 
 def test_summary_streams_from_anthropic_events(vcr):
-    from agent.nodes.report import _summary_context
-    from agent.prompts import render
-    from agent.rubric import load_rubric
-    from agent.scoring import score
+    from agent.interview.nodes.report import _summary_context
+    from agent.core.prompts import render
+    from agent.core.rubric import load_rubric
+    from agent.core.scoring import score
 
     rubric = load_rubric()
     ctx = _summary_context(rubric, score(rubric, SAMPLE["expected"]["answers"]))

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from agent.advice import select_actions
-from agent.report import (
+from agent.reporting.advice import select_actions
+from agent.reporting.report import (
     ATTRIBUTION,
     AssessmentResult,
     UsageSummary,
@@ -16,11 +16,11 @@ from agent.report import (
     render_json,
     render_markdown,
 )
-from agent.rubric import load_rubric
-from agent.schemas import AnswerRecord
-from agent.scoring import score
-from agent.transitions import load_transitions
-from agent.understanding import understanding_lines
+from agent.core.rubric import load_rubric
+from agent.core.schemas import AnswerRecord
+from agent.core.scoring import score
+from agent.core.transitions import load_transitions
+from agent.core.understanding import understanding_lines
 
 TEMPLATE_HEADINGS = [
     "# AI Operations Maturity Assessment Report",

@@ -23,17 +23,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.config import load_settings
-from agent.embeddings import (
+from agent.common.config import load_settings
+from agent.retrieval.embeddings import (
     WORDLLAMA,
     EmbedderUnavailable,
     OnnxMiniLMEmbedder,
     WordLlamaEmbedder,
     build_embedder,
 )
-from agent.index_store import IndexUnavailable
-from agent.paths import KNOWLEDGE_DIR
-from agent.retrieval import CorpusMissing, Filter, Retriever, load_framework_chunks
+from agent.retrieval.store import IndexUnavailable
+from agent.common.paths import KNOWLEDGE_DIR
+from agent.retrieval.retriever import CorpusMissing, Filter, Retriever, load_framework_chunks
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -723,7 +723,7 @@ def test_cli_eval_retrieval_json():
 
 
 def test_documents_with_the_same_file_name_from_different_folders_are_both_kept(tmp_path):
-    from agent.org_documents import OrgDocuments
+    from agent.retrieval.documents import OrgDocuments
 
     docs = OrgDocuments(tmp_path / "store")
     for team in ("team-a", "team-b"):
@@ -744,7 +744,7 @@ def test_opening_the_same_store_from_several_threads_never_repairs_it(tmp_path):
     aside as "corrupt" (Chroma's per-process client cache fails half-way when raced)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from agent.retrieval import shared_retriever
+    from agent.retrieval.retriever import shared_retriever
 
     notices: list[str] = []
     for n in range(3):  # a fresh store each time: the race is in the first open of a path

@@ -3,8 +3,8 @@ import copy
 import pytest
 import yaml
 
-from agent.paths import RUBRIC_PATH
-from agent.rubric import RubricError, load_rubric, parse_rubric
+from agent.common.paths import RUBRIC_PATH
+from agent.core.rubric import RubricError, load_rubric, parse_rubric
 
 
 def raw():

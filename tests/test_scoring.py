@@ -1,6 +1,6 @@
 import pytest
 
-from agent.scoring import score, target_level
+from agent.core.scoring import score, target_level
 
 
 def answers_for(total: int) -> dict[str, int]:

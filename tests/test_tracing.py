@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agent import tracing
-from agent.masking import mask, mask_text
-from agent.prompts import prompt_versions
+from agent.observability import tracing
+from agent.common.privacy import mask, mask_text
+from agent.core.prompts import prompt_versions
 from tests.helpers import new_interview, run_script
 from tests.test_interview_graph import FULL
 
@@ -203,9 +203,9 @@ def test_the_same_trace_across_turns_and_restarts(traced):
 def test_streamed_and_failed_calls_are_generations_too_but_only_inside_a_turn(traced):
     import litellm
 
-    from agent.config import load_settings
-    from agent.llm import Gateway
-    from agent.models import ModelChoice
+    from agent.common.config import load_settings
+    from agent.gateway.router import Gateway
+    from agent.gateway.models import ModelChoice
     from tests.scripted_provider import install
 
     scripted = install()
@@ -304,7 +304,7 @@ def test_without_keys_tracing_is_a_silent_no_op(langfuse_client, monkeypatch, ca
         tracing.flush()
     assert len(iv.state["answers"]) >= 1
     assert not imported and not connects and not caught
-    assert not [r for r in caplog.records if r.name.startswith(("agent.tracing", "langfuse", "opentelemetry"))]
+    assert not [r for r in caplog.records if r.name.startswith(("agent.observability.tracing", "langfuse", "opentelemetry"))]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not langfuse_client.spans() and not langfuse_client.scores
 

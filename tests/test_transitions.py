@@ -8,9 +8,9 @@ import re
 import pytest
 import yaml
 
-from agent.paths import KNOWLEDGE_DIR
-from agent.rubric import DIMENSION_IDS, QUESTION_IDS
-from agent.transitions import (
+from agent.common.paths import KNOWLEDGE_DIR
+from agent.core.rubric import DIMENSION_IDS, QUESTION_IDS
+from agent.core.transitions import (
     TRANSITIONS_PATH,
     ChecklistItem,
     TransitionsError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent import web_view as view
-from agent.config import load_settings
+from agent.faces.web import view as view
+from agent.common.config import load_settings
 from tests.helpers import cli, cli_env
 
 
@@ -55,7 +55,7 @@ def test_reveal_steps_grow_to_the_whole_message():
 
 
 def test_auth_and_host_checks():
-    from agent.web_serve import is_loopback, parse_auth
+    from agent.faces.web.serve import is_loopback, parse_auth
 
     assert parse_auth("ana:s3cret:x") == ("ana", "s3cret:x") and parse_auth(None) is None
     for bad in ("nopassword", ":x", "x:"):
@@ -80,7 +80,7 @@ def test_public_host_needs_auth_or_insecure(tmp_path):
 def test_a_failing_turn_is_a_message_and_keeps_the_reply(monkeypatch, caplog):
     from contextlib import contextmanager
 
-    from agent.web import WebChat
+    from agent.faces.web.page import WebChat
 
     app = WebChat(load_settings())
     app.blocks()

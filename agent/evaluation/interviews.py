@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
-from agent.rubric import QUESTION_IDS, Rubric
+from agent.core.rubric import QUESTION_IDS, Rubric
 
 INTERVIEWS_DIR = Path(__file__).resolve().parent.parent.parent / "evals" / "interviews"
 

@@ -12,7 +12,7 @@ a dataset experiment run on it.
              run scores:  exact_accuracy, within_one_accuracy, qwk, level_accuracy, coverage
 
 Needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY (LANGFUSE_BASE_URL for a self-hosted server).
-Dataset items and span data pass through `agent.masking`, as traces do. Scores
+Dataset items and span data pass through `agent.common.privacy`, as traces do. Scores
 travel in the background (POST /api/public/scores); `upload` flushes before it returns.
 """
 
@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from agent.evaluation.interviews import RecordedInterview
-from agent.masking import mask
-from agent.rubric import QUESTION_IDS
+from agent.common.privacy import mask
+from agent.core.rubric import QUESTION_IDS
 
 DATASET_NAME = "aiops-assess-interviews"
 EXPERIMENT_NAME = "aiops-assess eval"
@@ -169,7 +169,7 @@ def upload(interviews: Sequence[RecordedInterview], results: dict, client: Any =
     import httpx
     from langfuse.api.core import ApiError
 
-    from agent.rubric import load_rubric
+    from agent.core.rubric import load_rubric
 
     if client is None:
         client = client_from_env()

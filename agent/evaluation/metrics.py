@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
-from agent.rubric import QUESTION_IDS, Rubric
-from agent.scoring import score
+from agent.core.rubric import QUESTION_IDS, Rubric
+from agent.core.scoring import score
 
 SCORES = range(6)
 

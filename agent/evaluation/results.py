@@ -13,7 +13,7 @@ from pathlib import Path
 from agent.evaluation.interviews import RecordedInterview
 from agent.evaluation.metrics import aggregate, score_item, stability
 from agent.evaluation.runner import Run
-from agent.rubric import Rubric
+from agent.core.rubric import Rubric
 
 
 def summarize(rubric: Rubric, interviews: Sequence[RecordedInterview], runs: Sequence[Run], *,

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.datafile import DataFileError, load_yaml_model
-from agent.paths import PROJECT_ROOT
+from agent.common.datafile import DataFileError, load_yaml_model
+from agent.common.paths import PROJECT_ROOT
 
 RETRIEVAL_SET = PROJECT_ROOT / "evals" / "retrieval.yaml"
 MRR_DEPTH = 10

@@ -1,7 +1,7 @@
 """Running recorded interviews through the agent: transcript mode and simulated mode.
 
 Transcript mode feeds each recorded user turn through the agent's own interpretation
-(agent.interpretation.read_reply, exactly what the interpret node runs), in order, with the
+(agent.interview.reading.read_reply, exactly what the interpret node runs), in order, with the
 recorded interviewer turns as context. Simulated mode runs the whole interview graph and lets a
 simulated interviewee (agent.evaluation.simulator) answer the agent's own questions.
 """
@@ -15,14 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.config import Settings
-from agent.context import Services
+from agent.common.config import Settings
+from agent.interview.context import Services
 from agent.evaluation.interviews import RecordedInterview
 from agent.evaluation.transcript import guesser
-from agent.interpretation import read_reply
-from agent.llm import CallRecord, Gateway
-from agent.rubric import Rubric
-from agent.sanitize import clean_reply
+from agent.interview.reading import read_reply
+from agent.gateway.router import CallRecord, Gateway
+from agent.core.rubric import Rubric
+from agent.common.text import clean_reply
 
 Mode = Literal["transcript", "simulate"]
 MAX_SIMULATED_TURNS = 60
@@ -90,7 +90,7 @@ def run_simulated(settings: Settings, rubric: Rubric, gateway: Gateway, iv: Reco
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agent.evaluation.simulator import make_simulator
-    from agent.interview import Interview
+    from agent.interview.session import Interview
 
     t0 = time.perf_counter()
     agent = Interview(settings, f"eval-{iv.id}-{repeat}", InMemorySaver(), gateway, rubric=rubric)

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 from agent.evaluation.interviews import RecordedInterview
 from agent.evaluation.transcript import guesser
-from agent.llm import CallRecord, Gateway
-from agent.prompts import render
-from agent.rubric import Rubric
+from agent.gateway.router import CallRecord, Gateway
+from agent.core.prompts import render
+from agent.core.rubric import Rubric
 
 
 class ScriptedInterviewee:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from agent.phrasing import load_phrasing
-from agent.query_expansion import content_stems, load_expander
-from agent.rubric import Rubric
+from agent.core.phrasing import load_phrasing
+from agent.retrieval.expansion import content_stems, load_expander
+from agent.core.rubric import Rubric
 
 _GENERIC = set(content_stems("ai model models team teams organization organisation application applications "
                              "today currently use using system systems"))

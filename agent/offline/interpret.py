@@ -46,10 +46,10 @@ from agent.offline.lexicon import LEXICON_PATH, Cue, Lexicon, load_lexicon, rubr
 from agent.offline.text import (
     NegationIndex, SpanIndex, any_match, clause_spans, guess_language, matchable, sentence_spans,
 )
-from agent.rubric import Rubric
+from agent.core.rubric import Rubric
 from agent.offline.sentence import read_sentence
 from agent.offline.votes import Vote, resolve
-from agent.schemas import InterpretContext, QuestionBack, RubricUpdate
+from agent.core.schemas import InterpretContext, QuestionBack, RubricUpdate
 
 __all__ = ["interpret", "load_lexicon", "LEXICON_PATH"]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from agent.datafile import DataFileError, load_yaml_model
-from agent.paths import KNOWLEDGE_DIR
-from agent.rubric import QUESTION_IDS, Rubric
+from agent.common.datafile import DataFileError, load_yaml_model
+from agent.common.paths import KNOWLEDGE_DIR
+from agent.core.rubric import QUESTION_IDS, Rubric
 
 LEXICON_PATH = KNOWLEDGE_DIR / "lexicon.yaml"
 

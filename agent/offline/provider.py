@@ -1,6 +1,6 @@
 """The offline engine as a LiteLLM custom provider (model string `offline/rubric`).
 
-It answers the same prompts an LLM gets (it reads the JSON context embedded by agent.prompts), so
+It answers the same prompts an LLM gets (it reads the JSON context embedded by agent.core.prompts), so
 the rest of the agent cannot tell it from a hosted model. Importing this module imports litellm.
 """
 
@@ -13,10 +13,10 @@ import litellm
 from litellm import CustomLLM, ModelResponse
 
 from agent.offline.interpret import interpret, load_lexicon
-from agent.phrasing import load_phrasing, phrase_ask, write_summary
-from agent.prompts import extract_context
-from agent.rubric import load_rubric
-from agent.schemas import AskContext, InterpretContext, SummaryContext
+from agent.core.phrasing import load_phrasing, phrase_ask, write_summary
+from agent.core.prompts import extract_context
+from agent.core.rubric import load_rubric
+from agent.core.schemas import AskContext, InterpretContext, SummaryContext
 
 PROVIDER = "offline"
 MODEL = "offline/rubric"

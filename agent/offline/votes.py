@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.schemas import ScoredAnswer
+from agent.core.schemas import ScoredAnswer
 
 EXPLICIT_W = 10.0  # weight of an explicit self-rating ("I'd say a 3")
 EVIDENCE_MAX = 240

@@ -1,0 +1,137 @@
+"""Settings: config.yaml, overridden by AIOPS_* environment variables, validated by pydantic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.common.paths import DEFAULT_CONFIG_PATH
+
+OFFLINE_MODEL = "offline/rubric"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the key and the fix."""
+
+
+class InputLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_reply_chars: int = Field(4000, ge=100, le=200_000)
+
+
+class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # wordllama (offline, default) | onnx-minilm (Chroma's; downloads once) | a LiteLLM embedding model
+    embedding: str = "wordllama"
+    embedding_dim: int = Field(256, ge=64, le=256)
+    lexical: bool = True  # fuse the vector ranking with BM25
+    expand_queries: bool = True  # add the model's terms for everyday phrasings (knowledge/thesaurus.yaml)
+    top_k: int = Field(4, ge=1, le=20)
+    download_timeout_seconds: float = Field(20, gt=0, le=600)
+    max_document_bytes: int = Field(2_000_000, ge=1_000)
+    # Where the bundled corpus lives; null = the package's knowledge/ folder.
+    corpus_dir: Path | None = None
+
+
+class ChromaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None  # set to use a Chroma server (HttpClient) instead of the local store
+    port: int = Field(8000, ge=1, le=65535)
+    ssl: bool = False
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Loaded by `load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIOPS_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    model: str = OFFLINE_MODEL
+    fallbacks: list[str] = Field(default_factory=list)
+    offline_fallback: bool = True
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    timeout_seconds: float = Field(60, gt=0)
+    num_retries: int = Field(2, ge=0, le=10)
+    api_base: str | None = None
+    confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    # How structured output is requested: auto picks JSON schema where LiteLLM says the model
+    # supports it, else tool calling, else JSON mode with the schema in the prompt.
+    structured_output: Literal["auto", "json_schema", "tools", "json_mode"] = "auto"
+    # Replace e-mails, phone numbers, keys, card numbers and IP addresses before text goes to a
+    # provider (the local transcript keeps them).
+    redact_pii: bool = True
+    # Stop paid model calls in a session once its cost reaches this many USD (null: no limit).
+    budget_usd: float | None = Field(None, gt=0)
+    data_dir: Path = Path("~/.local/share/aiops-assess")
+    input: InputLimits = Field(default_factory=InputLimits)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+
+    @field_validator("model")
+    @classmethod
+    def _model_nonempty(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("must be a LiteLLM model string such as openai/gpt-4o-mini or offline/rubric")
+        return v
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return Path(os.path.expandvars(str(v))).expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file (passed as init kwargs); no .env or secrets dir.
+        return (env_settings, init_settings)
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.data_dir / "sessions"
+
+    @property
+    def index_dir(self) -> Path:
+        """The local Chroma store and the organization's added documents."""
+        return self.data_dir / "index"
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read config (default: config.yaml beside the project, or AIOPS_CONFIG) and apply env overrides."""
+    explicit = path is not None or "AIOPS_CONFIG" in os.environ
+    p = Path(path or os.environ.get("AIOPS_CONFIG") or DEFAULT_CONFIG_PATH).expanduser()
+    data: dict = {}
+    if p.exists():
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"Cannot read config file {p}: {exc}. Fix the YAML or pass --config with another file.") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"Config file {p} must be a mapping of keys (model: ..., data_dir: ...).")
+        data = loaded or {}
+    elif explicit:
+        raise ConfigError(f"Config file {p} does not exist. Pass an existing file with --config, or omit it.")
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        env = "AIOPS_" + "__".join(str(x) for x in err["loc"]).upper()
+        raise ConfigError(
+            f"Invalid config key '{key}': {err['msg']}. Fix it in {p} or in the environment variable {env}."
+        ) from exc

@@ -1,0 +1,144 @@
+"""The terminal face: `aiops-assess chat | sessions | report`.
+
+Only argument parsing, input/output and error messages live here; the interview itself is the
+graph, driven through agent.interview.session. Heavy modules are imported inside the commands so the
+first question appears at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+HELP = """\
+Answer in your own words; I map what you say onto the questionnaire.
+  /status   answered questions and scores so far
+  /skip     skip this question          /back    go back to the previous question
+  /finish   review my understanding and get the report now
+  /report   print the report (once finished)
+  /quit     stop here; progress is saved (resume with --session NAME)
+  /help     this help
+You can also say "what are the options?", "why does this matter?" or "actually, we do have X now"."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aiops-assess", description="AI Operations Maturity assessment agent")
+    p.add_argument("--config", help="config file (default: config.yaml, or AIOPS_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("chat", help="run (or resume) an interview")
+    c.add_argument("--session", help="session name to start or resume (default: a new one)")
+    c.add_argument("--org", help="the organization being assessed (shown in the report)")
+    sub.add_parser("sessions", help="list sessions with progress and level")
+    r = sub.add_parser("report", help="print a session's report")
+    r.add_argument("--session", required=True)
+    r.add_argument("--format", choices=["md", "json"], default="md")
+    a = sub.add_parser("ask", help="ask a follow-up question about a session (next steps, KPIs, scores)")
+    a.add_argument("question")
+    a.add_argument("--session", required=True)
+    a.add_argument("--json", action="store_true")
+    ix = sub.add_parser("index", help="the retrieval index over the maturity model and your documents")
+    isub = ix.add_subparsers(dest="index_command", required=True)
+    ib = isub.add_parser("build", help="build the index (only what changed, unless --force)")
+    ib.add_argument("--force", action="store_true", help="drop and rebuild from scratch")
+    ist = isub.add_parser("status", help="what is indexed, where, with which embedder")
+    ist.add_argument("--json", action="store_true")
+    ia = isub.add_parser("add", help="add your organization's Markdown or text documents")
+    ia.add_argument("paths", nargs="+", metavar="PATH")
+    ir = isub.add_parser("remove", help="remove an added document (by the name `index status` shows)")
+    ir.add_argument("name")
+    w = sub.add_parser("web", help="serve the chat in a browser (127.0.0.1 by default)")
+    w.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    w.add_argument("--port", type=int, default=7860)
+    w.add_argument("--auth", metavar="USER:PASS", help="require this login (or set AIOPS_WEB_AUTH)")
+    w.add_argument("--insecure", action="store_true", help="allow a non-loopback --host without --auth")
+    w.add_argument("--session", help="print a link that opens (starts or resumes) this session")
+    e = sub.add_parser("eval", help="score the agent against recorded interviews (metrics, report, thresholds)")
+    from agent.faces.eval_command import add_arguments
+
+    add_arguments(e)
+    ev = sub.add_parser("eval-retrieval", help="recall@1, recall@5 and MRR on labelled queries")
+    ev.add_argument("path", nargs="?", help="query file (default: evals/retrieval.yaml)")
+    ev.add_argument("--split", choices=["dev", "test", "holdout"])
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--verbose", "-v", action="store_true", help="list the misses")
+    return p
+
+
+def _retrieval_errors() -> tuple[type[Exception], ...]:
+    """Errors a user can cause or fix in the index and the evaluation; imported only when those
+    modules were (chromadb is slow to import)."""
+    errors: list[type[Exception]] = []
+    if "agent.retrieval.retriever" in sys.modules:
+        from agent.retrieval.embeddings import EmbedderUnavailable
+        from agent.retrieval.store import IndexUnavailable
+        from agent.retrieval.retriever import CorpusMissing
+
+        errors += [CorpusMissing, EmbedderUnavailable, IndexUnavailable]
+    if "agent.evaluation.interviews" in sys.modules:
+        from agent.evaluation.interviews import InterviewFileError
+
+        errors.append(InterviewFileError)
+    if "agent.evaluation.langfuse_upload" in sys.modules:
+        from agent.evaluation.langfuse_upload import LangfuseUploadError
+
+        errors.append(LangfuseUploadError)
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from agent.common.config import ConfigError, load_settings
+    from agent.gateway.router import ModelUnavailable
+    from agent.common.datafile import DataFileError
+    from agent.interview.store import SessionError
+
+    try:
+        settings = load_settings(args.config)
+        if args.command == "chat":
+            from agent.faces.terminal import run_chat
+
+            name = args.session or datetime.now().strftime("session-%Y%m%d-%H%M%S")
+            return run_chat(settings, name, organization=args.org)
+        if args.command == "web":
+            from agent.faces.web.serve import serve
+
+            return serve(settings, args.host, args.port, args.auth, args.insecure, args.session)
+        if args.command == "sessions":
+            from agent.faces.session_commands import print_sessions
+
+            return print_sessions(settings)
+        if args.command == "ask":
+            from agent.faces.session_commands import ask
+
+            return ask(settings, args.session, args.question, args.json)
+        if args.command == "index":
+            from agent.faces import index_command as index_cli
+
+            if args.index_command == "status":
+                return index_cli.print_status(settings, args.json)
+            if args.index_command == "build":
+                return index_cli.build(settings, args.force)
+            if args.index_command == "add":
+                return index_cli.add(settings, args.paths)
+            return index_cli.remove(settings, args.name)
+        if args.command == "eval":
+            from agent.faces.eval_command import run_eval
+
+            return run_eval(settings, args)
+        if args.command == "eval-retrieval":
+            from agent.faces import index_command as index_cli
+
+            return index_cli.eval_retrieval(settings, args.path, args.split, args.json, args.verbose)
+        from agent.faces.session_commands import print_report
+
+        return print_report(settings, args.session, args.format)
+    except (ConfigError, SessionError, DataFileError, ModelUnavailable, *_retrieval_errors()) as exc:
+        print(f"aiops-assess: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

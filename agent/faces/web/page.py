@@ -1,0 +1,343 @@
+"""The browser face: `aiops-assess web`, a Gradio Blocks chat page.
+
+Like the terminal, it only drives the compiled graph through agent.interview.session.Interview on the
+session's SQLite checkpointer (agent.faces.web.pool); what the page shows is rendered from the
+session's state by agent.faces.web.view. Every browser tab gets its own session name (web-<random>),
+carried in the page's link (?session=NAME) so a reload or a bookmark resumes it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import queue
+import tempfile
+import threading
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from agent.faces.web import view as view  # noqa: E402
+from agent.common.config import Settings  # noqa: E402
+from agent.reporting.report import ATTRIBUTION  # noqa: E402
+from agent.interview.store import SessionError, check_name  # noqa: E402
+from agent.faces.web.pool import SessionPool, new_session_name  # noqa: E402
+
+log = logging.getLogger("agent.faces.web.page")
+
+LOCAL = {"/status", "/report", "/help", "/quit", "/exit", "/?"}
+FOLLOWUPS = ["What should we do first?", "Which KPIs should we track?", "How do we get to the next level?"]
+TURN_CONCURRENCY = 32  # turns running at once (model calls wait on the network; the offline engine is quick)
+POLL_SECONDS = 0.05
+REVEAL_SECONDS = 0.03
+# Set the URL to ?session=NAME without reloading, so a reload or a copied link resumes the session.
+_SET_URL_JS = """(name) => {
+  if (name) { const u = new URL(window.location.href); u.searchParams.set('session', name);
+              window.history.replaceState(null, '', u.toString()); }
+  return [];
+}"""
+_THEME_FONTS = dict(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
+
+
+class WebChat:
+    """The page and its handlers; one per server."""
+
+    def __init__(self, settings: Settings, gateway=None, rubric=None):
+        from agent.gateway.router import Gateway
+        from agent.core.phrasing import load_phrasing, opening_message
+        from agent.core.rubric import load_rubric
+
+        self.settings = settings
+        self.gateway = gateway or Gateway(settings)
+        self.rubric = rubric or load_rubric()
+        self.pool = SessionPool(settings, self.gateway, self.rubric)
+        self.greeting = opening_message(self.rubric, load_phrasing(), self.gateway.notice)
+        self.files_dir = Path(tempfile.mkdtemp(prefix="aiops-web-"))
+        self.max_input = settings.input.max_reply_chars * 4  # the graph trims to the limit, with a notice
+        self._rev = itertools.count(1)
+
+    def warm_up(self) -> None:
+        """Load litellm and open the retrieval index in the background, so first turns are quick."""
+        from agent.retrieval.retriever import shared_retriever
+
+        self.gateway.warm_up()
+
+        def index() -> None:
+            try:
+                shared_retriever(self.settings).open()
+            except Exception:  # noqa: BLE001 - reported (as a message) by the step that needs it
+                log.warning("The retrieval index could not be opened yet", exc_info=True)
+
+        threading.Thread(target=index, daemon=True, name="index-warm-up").start()
+
+    # -- reading a session ----------------------------------------------------------------------
+    def _values(self, name: str) -> dict:
+        """The session's saved state ({} for a session not started yet)."""
+        if not self.pool.exists(name):
+            return {}
+        with self.pool.use(name) as iv:
+            if not iv.is_new:
+                iv.start()  # a no-op, unless the process stopped mid-turn: then the step is finished
+            return dict(iv.graph.get_state(iv.config).values or {})
+
+    def _chat(self, name: str, values: dict) -> list[dict]:
+        return view.chat_messages(self.rubric, values, name) if values else \
+            [{"role": "assistant", "content": self.greeting}]
+
+    @staticmethod
+    def _say(chat: list[dict], text: str) -> list[dict]:
+        """The chat with a message from us at the end (shown, not stored in the session)."""
+        return [*chat, {"role": "assistant", "content": text}]
+
+    # -- handlers -------------------------------------------------------------------------------
+    # Gradio spends far more on an output a handler leaves out (it rebuilds that component) than on
+    # a new value, so each event has few outputs and sets them all: the turn streams the chat, then
+    # `on_panels` redraws progress and confirmation, and `on_phase` (only when the session or its
+    # phase changes) shows or hides the panels, the report and its downloads.
+
+    def on_load(self, request: gr.Request) -> dict:
+        wanted = (request.query_params.get("session") or "").strip() if request else ""
+        return self._open(wanted) if wanted else self._session(new_session_name(), {})
+
+    def on_new(self) -> dict:
+        return self._session(new_session_name(), {})
+
+    def on_open(self, wanted: str) -> dict:
+        return self._open((wanted or "").strip())
+
+    def _open(self, name: str) -> dict:
+        try:
+            check_name(name)
+            values = self._values(name)
+        except SessionError as exc:
+            return self._session(new_session_name(), {}, f"{exc} I started a new session instead.")
+        except Exception:
+            log.exception("Could not open web session %s", name)
+            return self._session(new_session_name(), {}, f"Sorry, session {name} could not be opened (the "
+                                 "error is in the server log). I started a new session instead.")
+        return self._session(name, values, None if values else
+                             f"_Session {name} is new: it is saved from your first reply._")
+
+    def _session(self, name: str, values: dict, note: str | None = None) -> dict:
+        """Every output of a tab switching to a session (load, new, open)."""
+        chat = self._chat(name, values)
+        c = self.c
+        return {c["state"]: name, c["session"]: name, c["chat"]: self._say(chat, note) if note else chat,
+                c["link"]: (f"Resume link: [?session={name}](?session={name}) · in a terminal: "
+                            f"`aiops-assess chat --session {name}`"),
+                **self._panels(name, values)}
+
+    def on_panels(self, name: str) -> dict:
+        """Progress and confirmation after a turn. The progress panel carries a new `data-rev` each
+        time, which marks the end of a turn (the browser tests wait for it)."""
+        try:
+            values = self._values(name) if name else {}
+        except Exception:  # noqa: BLE001 - the turn has said what went wrong
+            log.warning("Could not read web session %s", name, exc_info=True)
+            values = {}
+        return self._panels(name, values)
+
+    def _panels(self, name: str, values: dict) -> dict:
+        c = self.c
+        answers = values.get("answers", {})
+        phase = values.get("phase", "interview")
+        return {c["progress"]: view.progress_html(self.rubric, answers, rev=next(self._rev)),
+                c["confirm"]: view.confirm_html(self.rubric, answers) if phase == "confirm" else "",
+                c["phase"]: f"{name}:{phase}"}
+
+    def on_phase(self, name: str, mark: str) -> dict:
+        """Panels, report and downloads for the session's phase."""
+        c = self.c
+        try:
+            values = self._values(name) if name else {}
+        except Exception:  # noqa: BLE001 - reported where the session was opened
+            values = {}
+        phase = values.get("phase", "interview")
+        done = phase == "done" and bool(values.get("result"))
+        md = js = None
+        if done:
+            try:
+                md, js = self._report_files(name, values)
+            except Exception:  # noqa: BLE001 - the report still shows; the downloads stay empty
+                log.exception("Could not write the report files of web session %s", name)
+        return {c["confirm_col"]: gr.update(visible=phase == "confirm"),
+                c["commands"]: gr.update(visible=phase == "interview"),
+                c["followups"]: gr.update(visible=done), c["report_col"]: gr.update(visible=done),
+                c["report"]: (values.get("report_md") or "") if done else "",
+                c["dl_md"]: str(md) if md else None, c["dl_json"]: str(js) if js else None}
+
+    def _report_files(self, name: str, values: dict) -> tuple[Path, Path]:
+        from agent.faces.session_commands import report_text
+
+        folder = self.files_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        md, js = folder / f"aiops-report-{name}.md", folder / f"aiops-report-{name}.json"
+        if not (md.exists() and js.exists()):  # a finished session's report does not change
+            md.write_text(report_text(name, values, "md") + "\n", encoding="utf-8")
+            js.write_text(report_text(name, values, "json") + "\n", encoding="utf-8")
+        return md, js
+
+    def on_turn(self, text: str, name: str):
+        """A reply: shown at once, then the assistant's answer as it streams (outputs: the chat, the
+        input box, the tab's session name)."""
+        c = self.c
+        first: dict = {c["input"]: ""}  # the reply is taken; Enter again is ignored until the turn ends
+        if not name:  # an API client, which skips the page's load event
+            name = first[c["state"]] = new_session_name()
+        text = (text or "")[: self.max_input]
+        try:
+            values = self._values(name)
+        except Exception as exc:  # noqa: BLE001 - e.g. a session file damaged meanwhile
+            log.exception("Could not read web session %s", name)
+            msg = str(exc) if isinstance(exc, SessionError) else "Sorry, this session could not be read."
+            yield {**first, c["chat"]: self._say(self._chat(name, {}), f"{msg} Start a new assessment to go on.")}
+            return
+        chat = self._chat(name, values)
+        if not text.strip():
+            yield {**first, c["chat"]: chat}
+            return
+        if text.strip().lower() in LOCAL:
+            cmd = text.strip().lower()
+            yield {**first, c["chat"]: self._say([*chat, {"role": "user", "content": cmd}],
+                                                 self._local(cmd, name, values))}
+            return
+        pending = [*chat, {"role": "user", "content": text.strip()}]
+        yield {**first, c["chat"]: self._say(pending, "…")}
+        tokens: queue.Queue = queue.Queue()
+        box: dict = {}
+        worker = threading.Thread(target=self._reply, args=(name, text, tokens, box), daemon=True,
+                                  name=f"turn-{name}")
+        worker.start()
+        streamed = ""
+        while worker.is_alive() or not tokens.empty():
+            try:
+                streamed += tokens.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            while not tokens.empty():
+                streamed += tokens.get_nowait()
+            yield {c["chat"]: self._say(pending, streamed)}
+        worker.join()
+        if "error" in box:  # the reply goes back into the box, to send again
+            yield {c["chat"]: self._say(chat, box["error"]), c["input"]: text}
+            return
+        final = self._chat(name, box["values"])
+        if not box["said"]:
+            yield {c["chat"]: self._say(final, "This assessment was completed before follow-up questions were "
+                                        "possible; its report is below.")}
+            return
+        if not streamed:  # the whole reply arrived at once (the offline engine): show it word by word
+            for partial in view.reveal_steps(final[-1]["content"]):
+                yield {c["chat"]: self._say(final[:-1], partial)}
+                threading.Event().wait(REVEAL_SECONDS)
+        yield {c["chat"]: final}
+
+    def _reply(self, name: str, text: str, tokens: queue.Queue, box: dict) -> None:
+        """Run one turn on the graph (in a worker thread, so the page can stream meanwhile)."""
+        try:
+            with self.pool.use(name) as iv:
+                iv.services.on_token = tokens.put
+                try:
+                    if iv.is_new:
+                        iv.start()  # the greeting the page already shows
+                    box["said"] = iv.reply(text)
+                    box["values"] = dict(iv.state)
+                finally:
+                    iv.services.on_token = None
+        except SessionError as exc:
+            box["error"] = f"{exc}"
+        except Exception:
+            log.exception("Web turn failed for session %s", name)
+            box["error"] = ("Sorry, something went wrong handling that reply (the details are in the server "
+                            "log). Your progress up to your previous reply is saved: send it again, or go on.")
+
+    def _local(self, cmd: str, name: str, values: dict) -> str:
+        """The answer to /help, /status, /report or /quit (which the graph does not see)."""
+        if cmd in ("/help", "/?"):
+            return view.WEB_HELP
+        if cmd == "/status":
+            return view.status_text(self.rubric, values.get("answers", {}))
+        if cmd == "/report":
+            return ("The report is below the chat, with downloads." if values.get("report_md") else
+                    "No report yet: answer the questions, or press **Finish now** to review and get it.")
+        return (f"Your progress is saved. Come back with this page's link (?session={name}) or "
+                f"`aiops-assess chat --session {name}` in a terminal.")
+
+    # -- layout ---------------------------------------------------------------------------------
+    def blocks(self) -> gr.Blocks:
+        c: dict = {}
+        self.c = c
+        with gr.Blocks(title="AI Operations Maturity assessment", analytics_enabled=False) as demo:
+            c["state"] = gr.State("")  # this tab's session name
+            gr.Markdown("## AI Operations Maturity assessment")
+            gr.Markdown(view.model_notice(self.gateway.model, self.settings, self.gateway.notice),
+                        elem_id="aiops-model")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    c["chat"] = gr.Chatbot(label="Interview", elem_id="aiops-chat", height=560,
+                                           feedback_options=None, buttons=["copy"], show_label=False)
+                    with gr.Row():
+                        c["input"] = gr.Textbox(placeholder="Type your answer and press Enter",
+                                                lines=1, max_lines=8, show_label=False, scale=5,
+                                                elem_id="aiops-input", autofocus=True)
+                        send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="aiops-send")
+                    with gr.Row() as c["commands"]:
+                        skip = gr.Button("Skip question", size="sm", elem_id="aiops-skip")
+                        back = gr.Button("Go back", size="sm", elem_id="aiops-back")
+                        finish = gr.Button("Finish now", size="sm", elem_id="aiops-finish")
+                    with gr.Row(visible=False) as c["followups"]:
+                        asks = [gr.Button(q, size="sm") for q in FOLLOWUPS]
+                with gr.Column(scale=2, min_width=320):
+                    with gr.Column(visible=False) as c["confirm_col"]:
+                        c["confirm"] = gr.HTML(elem_id="aiops-confirm")
+                        yes = gr.Button("Yes, write my report", variant="primary", elem_id="aiops-yes")
+                    gr.Markdown("### Progress")
+                    c["progress"] = gr.HTML(view.progress_html(self.rubric, {}), elem_id="aiops-progress")
+                    with gr.Column(visible=False) as c["report_col"]:
+                        gr.Markdown("### Report")
+                        c["dl_md"] = gr.DownloadButton("Download report (Markdown)", elem_id="aiops-dl-md")
+                        c["dl_json"] = gr.DownloadButton("Download report (JSON)", elem_id="aiops-dl-json")
+                    with gr.Accordion("Session", open=True):
+                        c["session"] = gr.Textbox(label="This session", interactive=False, elem_id="aiops-session")
+                        c["link"] = gr.Markdown(elem_id="aiops-link")
+                        new = gr.Button("New assessment", elem_id="aiops-new")
+                        with gr.Row():
+                            wanted = gr.Textbox(placeholder="session name", show_label=False, scale=3,
+                                                elem_id="aiops-open-name")
+                            open_ = gr.Button("Open", scale=1, min_width=60, elem_id="aiops-open")
+                    # "session:phase" of what the tab shows; its change event redraws the panels.
+                    c["phase"] = gr.Textbox("", visible="hidden", elem_id="aiops-phase")
+            c["report"] = gr.Markdown(elem_id="aiops-report")
+            gr.Markdown(f"<small>{ATTRIBUTION}</small>")
+
+            turn_out = [c["chat"], c["input"], c["state"]]
+            panels_out = [c["progress"], c["confirm"], c["phase"]]
+            phase_out = [c["confirm_col"], c["commands"], c["followups"], c["report_col"], c["report"],
+                         c["dl_md"], c["dl_json"]]
+            session_out = [c["state"], c["session"], c["link"], c["chat"], *panels_out]
+            turn = dict(fn=self.on_turn, outputs=turn_out, concurrency_limit=TURN_CONCURRENCY,
+                        concurrency_id="turn", show_progress="hidden")
+            panels = dict(fn=self.on_panels, inputs=[c["state"]], outputs=panels_out, show_progress="hidden")
+            c["input"].submit(inputs=[c["input"], c["state"]], api_name="turn", **turn) \
+                .then(api_name="panels", **panels)
+            send.click(inputs=[c["input"], c["state"]], api_name=False, **turn).then(api_name=False, **panels)
+            for button, said in [(skip, "/skip"), (back, "/back"), (finish, "/finish"), (yes, "yes"),
+                                 *zip(asks, FOLLOWUPS)]:
+                button.click(inputs=[gr.State(said), c["state"]], api_name=False, **turn) \
+                    .then(api_name=False, **panels)
+            c["phase"].change(self.on_phase, inputs=[c["state"], c["phase"]], outputs=phase_out,
+                              api_name=False, show_progress="hidden")
+            set_url = dict(fn=None, inputs=[c["session"]], outputs=None, js=_SET_URL_JS)
+            demo.load(self.on_load, outputs=session_out, api_name=False).then(**set_url)
+            new.click(self.on_new, outputs=session_out, api_name="new").then(**set_url)
+            open_.click(self.on_open, inputs=[wanted], outputs=session_out, api_name=False).then(**set_url)
+            wanted.submit(self.on_open, inputs=[wanted], outputs=session_out, api_name=False).then(**set_url)
+        demo.queue(default_concurrency_limit=TURN_CONCURRENCY)
+        return demo
+
+    def launch_kwargs(self) -> dict:
+        return dict(css=view.CSS, theme=gr.themes.Default(**_THEME_FONTS), show_error=False,
+                    allowed_paths=[str(self.files_dir)], footer_links=["api"])

@@ -1,0 +1,87 @@
+"""`aiops-assess web`: the checks before serving (address, password) and the server's life cycle.
+The page itself is agent.faces.web.page."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from agent.common.config import Settings
+from agent.interview.store import check_name
+
+AUTH_ENV = "AIOPS_WEB_AUTH"
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """'user:password' -> (user, password); None when not given. Raises ValueError when malformed."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("must look like USER:PASSWORD (both non-empty)")
+    return user, password
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
+          insecure: bool = False, session: str | None = None) -> int:
+    """Run the web chat until Ctrl-C (exit code 0); 2 when the address, password or session name is refused."""
+    import sys
+
+    from agent.observability import tracing
+    from agent.faces.cli import EXIT_OK, EXIT_USAGE
+
+    def fail(msg: str) -> int:
+        print(f"aiops-assess web: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+
+    try:
+        credentials = parse_auth(auth or os.environ.get(AUTH_ENV))
+    except ValueError as exc:
+        return fail(f"--auth (or {AUTH_ENV}) {exc}.")
+    if session:
+        check_name(session)  # SessionError: reported by the CLI
+    if not is_loopback(host):
+        print(f"aiops-assess web: WARNING: serving on {host}, not on loopback: anyone who can reach this "
+              "machine can open the page, and every session is reachable by its link.", file=sys.stderr)
+        if credentials is None and not insecure:
+            return fail(f"refusing to serve on {host} without a password. Pass --auth USER:PASSWORD "
+                        f"(or set {AUTH_ENV}=USER:PASSWORD), or --insecure to serve without one.")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = demo = None
+    try:
+        from agent.faces.web.page import WebChat  # gradio loads here, after the checks
+
+        app = WebChat(settings)
+        app.warm_up()
+        demo = app.blocks()
+        try:
+            demo.launch(server_name=host, server_port=port, auth=credentials, quiet=True, inbrowser=False,
+                        share=False, prevent_thread_lock=True, **app.launch_kwargs())
+        except OSError as exc:
+            return fail(f"cannot serve on {host}:{port} ({exc}). Pick another --port.")
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        url = f"http://{shown}:{port}/" + (f"?session={session}" if session else "")
+        print(f"aiops-assess web · model {app.gateway.model} · sessions in {settings.sessions_dir}")
+        print(f"Open {url}  (Ctrl-C to stop)", flush=True)
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if demo is not None:
+            demo.close(verbose=False)
+        if app is not None:
+            app.pool.close_all()
+        tracing.flush()
+    print("Stopped. Sessions are saved; resume one with ?session=NAME or aiops-assess chat --session NAME.")
+    return EXIT_OK

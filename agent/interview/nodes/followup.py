@@ -1,0 +1,28 @@
+"""followup: after the report, answer a question about next steps from the model's passages and
+the user's own assessment, with citations (see agent.reporting.followup)."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from agent.interview.context import Services
+from agent.common.datafile import DataFileError
+from agent.reporting.followup import render_answer
+from agent.reporting.followup_answer import answer_followup
+from agent.interview.state import InterviewState
+
+
+def followup(state: InterviewState, runtime: Runtime[Services]) -> dict:
+    from agent.retrieval.retriever import RETRIEVAL_ERRORS
+
+    question = state.get("reply") or ""
+    try:
+        ans, calls = answer_followup(runtime.context, dict(state), question)
+    except (*RETRIEVAL_ERRORS, DataFileError) as exc:
+        msg = f"I can't search the maturity model right now ({exc}). Your report is unaffected; try again later."
+        return {"messages": [{"role": "assistant", "content": msg}]}
+    return {
+        "messages": [{"role": "assistant", "content": render_answer(ans)}],
+        "followups": [ans.model_dump(mode="json")],
+        "calls": [c.model_dump() for c in calls],
+    }

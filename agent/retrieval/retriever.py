@@ -1,0 +1,430 @@
+"""Retrieval over the maturity model and the organization's documents.
+
+`Retriever.search` ranks chunks by vector similarity (Chroma, our embedder) fused with a BM25
+keyword ranking (reciprocal rank fusion), under a metadata filter (kind, dimension, levels,
+origin). Opening a retriever builds whatever collection is missing or outdated (see
+`agent.retrieval.store`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from agent.common.config import Settings
+from agent.retrieval.corpus import Chunk, FrameworkChunker, Kind, Origin, document_chunks
+from agent.retrieval.embeddings import WORDLLAMA, Embedder, EmbedderUnavailable, build_embedder, probe
+from agent.retrieval.store import ChromaStore, IndexUnavailable
+from agent.retrieval.documents import DocumentError, OrgDocuments
+from agent.retrieval.expansion import coverage, load_expander, mentioned_levels, stems
+from agent.common.paths import KNOWLEDGE_DIR
+from agent.core.rubric import Rubric, load_rubric
+from agent.core.transitions import Transitions, load_transitions
+
+log = logging.getLogger(__name__)
+
+FRAMEWORK_DOCUMENT = "AI_OPS_MATURITY_MODEL.md"
+# Reciprocal rank fusion constant: small, because the corpus is small and the top ranks matter
+# (chosen on the dev split of evals/retrieval.yaml, see docs/benchmarks.md).
+RRF_K = 5
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+# A chunk about a level the query names ("at level 3", "from 2 to 3") counts this much more.
+LEVEL_BOOST = 2.0
+# A chunk of the kind the query is after ("which KPIs..." -> kpi) counts this much more.
+KIND_BOOST = 2.0
+
+
+class CorpusMissing(Exception):
+    """The knowledge folder has no corpus to index; the message names the fix."""
+
+
+class Filter(BaseModel):
+    """Metadata a chunk must have to be returned; unset fields do not filter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kinds: tuple[Kind, ...] | None = None
+    dimension: str | None = None
+    from_level: int | None = None
+    level: int | None = None
+    origin: Origin | None = None
+
+    def where(self) -> dict | None:
+        """The same filter as a Chroma `where` clause."""
+        parts: list[dict] = []
+        if self.kinds:
+            parts.append({"kind": {"$in": list(self.kinds)}})
+        if self.dimension:
+            parts.append({"dimensions": {"$contains": self.dimension}})
+        for key in ("from_level", "level"):
+            val = getattr(self, key)
+            if val is not None:
+                parts.append({key: val})
+        if self.origin:
+            parts.append({"origin": self.origin})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def matches(self, c: Chunk) -> bool:
+        return (
+            (not self.kinds or c.kind in self.kinds)
+            and (not self.dimension or self.dimension in c.dimensions)
+            and (self.from_level is None or c.from_level == self.from_level)
+            and (self.level is None or c.level == self.level)
+            and (not self.origin or c.origin == self.origin)
+        )
+
+
+class Hit(BaseModel):
+    chunk: Chunk
+    score: float  # fused rank score (higher is better)
+    similarity: float | None  # cosine similarity of the vectors, when ranked by vector
+    lexical: float  # BM25 score (0: no query word in the chunk)
+
+
+class IndexStatus(BaseModel):
+    location: str
+    backend: str  # "local" or "server"
+    embedder: str
+    embedder_configured: str
+    lexical: bool
+    framework_collection: str
+    framework_chunks: int
+    organization_collection: str | None
+    organization_chunks: int
+    documents: list[dict]
+    built_now: list[str]
+    build_seconds: float
+    notices: list[str]
+
+
+def load_framework_chunks(
+    corpus_dir: Path | None = None, rubric: Rubric | None = None, transitions: Transitions | None = None
+) -> list[Chunk]:
+    """Chunks of every Markdown file in the corpus folder (README.md, the licence note, excepted)."""
+    folder = Path(corpus_dir or KNOWLEDGE_DIR)
+    if not folder.is_dir():
+        raise CorpusMissing(
+            f"the knowledge folder {folder} does not exist; reinstall aiops-assess or point "
+            "retrieval.corpus_dir at a folder holding AI_OPS_MATURITY_MODEL.md"
+        )
+    files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
+    if not files:
+        raise CorpusMissing(
+            f"the knowledge folder {folder} has no Markdown corpus (expected {FRAMEWORK_DOCUMENT}); "
+            "reinstall aiops-assess or fix retrieval.corpus_dir"
+        )
+    rubric = rubric or load_rubric()
+    transitions = transitions or load_transitions()
+    blocks = {
+        (g.from_level, b.title): sorted({d for it in b.items for d in it.dimensions})
+        for g in transitions.guides for b in g.blocks
+    }
+    questions = {i + 1: q.dimension for i, q in enumerate(rubric.questions)}
+    out: list[Chunk] = []
+    for p in files:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorpusMissing(f"cannot read {p}: {exc}") from exc
+        if p.name == FRAMEWORK_DOCUMENT:
+            out.extend(FrameworkChunker(p.name, blocks, questions).chunks(text))
+        else:
+            out.extend(document_chunks(text, p.name, "framework", id_prefix=f"{p.stem.lower()}--"))
+    if not out:
+        raise CorpusMissing(f"the knowledge folder {folder} holds no text to index")
+    return out
+
+
+class _Lexical:
+    """BM25 (bm25s, Snowball stemming) over a fixed list of chunks."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        import bm25s
+        import Stemmer
+
+        self.chunks = list(chunks)
+        self.by_id = {c.id: c for c in self.chunks}
+        self._stemmer = Stemmer.Stemmer("english")
+        self._bm25 = bm25s.BM25()
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self._bm25.index(self._tokens([c.embed_text() for c in self.chunks]), show_progress=False)
+
+    def _tokens(self, texts: list[str]) -> list[list[str]]:
+        import bm25s
+
+        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)
+
+    def scores(self, query: str) -> dict[str, float]:
+        toks = self._tokens([query])[0]
+        if not toks or not self.chunks:
+            return {}
+        return {c.id: float(s) for c, s in zip(self.chunks, self._bm25.get_scores(toks)) if s > 0}
+
+
+def _about_levels(c: Chunk, levels: set[int], step: tuple[int, int] | None) -> bool:
+    """Whether a chunk is about the levels a query names (a named step picks its guide)."""
+    if c.level in levels:
+        return True
+    if step:
+        return c.from_level == step[0]
+    return c.from_level in levels or c.to_level in levels
+
+
+def _rank(ids: Iterable[str]) -> dict[str, int]:
+    return {cid: i for i, cid in enumerate(ids)}
+
+
+class Retriever:
+    """The index as the agent uses it. `open()` once (it builds what is missing), then `search`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        rubric: Rubric | None = None,
+        transitions: Transitions | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cfg = settings.retrieval
+        self.notices: list[str] = []
+        self._notice_cb = notice
+        self._embedder = embedder
+        self._rubric, self._transitions = rubric, transitions
+        self.store = ChromaStore(settings.index_dir / "chroma", settings.chroma, notice=self._notice)
+        self.documents = OrgDocuments(settings.index_dir / "documents")
+        self._opened = False
+        self._lock = threading.Lock()
+        self.framework: list[Chunk] = []
+        self.organization: list[Chunk] = []
+        self._names: dict[str, str | None] = {}
+        self._built: list[str] = []
+        self._build_seconds = 0.0
+        self._lexical: _Lexical | None = None
+        self._vocabulary: set[str] = set()
+
+    def _notice(self, msg: str) -> None:
+        self.notices.append(msg)
+        if self._notice_cb:
+            self._notice_cb(msg)
+        else:
+            log.warning(msg)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._make_embedder()
+        return self._embedder
+
+    def _make_embedder(self) -> Embedder:
+        spec = self.cfg.embedding
+        try:
+            emb = build_embedder(
+                spec, dim=self.cfg.embedding_dim, api_base=self.settings.api_base,
+                timeout_seconds=self.cfg.download_timeout_seconds,
+            )
+            if spec != WORDLLAMA:
+                probe(emb)
+            return emb
+        except EmbedderUnavailable as exc:
+            if spec == WORDLLAMA:
+                raise
+            self._notice(f"Retrieval falls back to {WORDLLAMA} (offline): {exc}")
+            return build_embedder(WORDLLAMA, dim=self.cfg.embedding_dim)
+
+    def open(self) -> "Retriever":
+        """Load the corpus and make sure both collections are current (building them if not)."""
+        with self._lock:
+            if not self._opened:
+                self._open()
+                self._opened = True
+        return self
+
+    def _open(self) -> None:
+        self.framework = load_framework_chunks(self.cfg.corpus_dir, self._rubric, self._transitions)
+        self.organization = self.documents.chunks()
+        self._sync()
+
+    def _sync(self) -> None:
+        t0 = time.perf_counter()
+        self._built = []
+        name, built, _ = self.store.ensure("framework", self.framework, self.embedder, "bundled corpus")
+        self._names = {"framework": name, "organization": None}
+        if built:
+            self._built.append(name)
+        if self.organization:
+            oname, obuilt, _ = self.store.ensure("organization", self.organization, self.embedder, "added documents")
+            self._names["organization"] = oname
+            if obuilt:
+                self._built.append(oname)
+        elif self.store.local:
+            for other in self.store.names():
+                if other.startswith("aiops-organization-"):
+                    self.store.client().delete_collection(other)
+        self._lexical = _Lexical(self.framework + self.organization) if self.cfg.lexical else None
+        self._vocabulary = load_expander().vocabulary | {
+            t for c in self.framework + self.organization for t in stems(c.embed_text())
+        }
+        self._build_seconds = time.perf_counter() - t0
+
+    def rebuild(self) -> "Retriever":
+        """Drop this index's collections and build them again."""
+        self.open()
+        with self._lock:
+            for name in filter(None, self._names.values()):
+                self.store.client().delete_collection(name)
+            self._sync()
+        return self
+
+    def add_documents(self, paths: Sequence[Path]) -> list[tuple[Path, str | None]]:
+        """Add files; returns (path, error message or None) per file. Good files are indexed even if others fail."""
+        self.open()
+        results: list[tuple[Path, str | None]] = []
+        added: list[str] = []
+        for p in paths:
+            try:
+                doc, new = self.documents.add(Path(p), self.cfg.max_document_bytes)
+                if new:
+                    added.append(doc.name)
+                results.append((Path(p), None))
+            except DocumentError as exc:
+                results.append((Path(p), str(exc)))
+        if added:
+            with self._lock:
+                try:
+                    self.organization = self.documents.chunks()
+                    self._sync()
+                except Exception as exc:
+                    # Never leave a document in the manifest that the index cannot take: every
+                    # later start would fail on it.
+                    for name in added:
+                        self.documents.remove(name)
+                    self.organization = self.documents.chunks()
+                    self._sync()
+                    raise IndexUnavailable(f"could not index {', '.join(added)}: {exc}") from exc
+        return results
+
+    def remove_document(self, name: str) -> bool:
+        self.open()
+        if not self.documents.remove(name):
+            return False
+        with self._lock:
+            self.organization = self.documents.chunks()
+            self._sync()
+        return True
+
+    def chunk(self, cid: str) -> Chunk | None:
+        """A chunk by id (framework or organization)."""
+        self.open()
+        return next((c for c in self.framework + self.organization if c.id == cid), None)
+
+    def search(self, query: str, flt: Filter | None = None, k: int | None = None) -> list[Hit]:
+        """The best chunks for a query under a filter, best first (at most k, default retrieval.top_k)."""
+        self.open()
+        k = k or self.cfg.top_k
+        flt = flt or Filter()
+        pool = max(4 * k, 24)
+        levels, step = mentioned_levels(query)
+        expander = load_expander()
+        kinds = expander.kinds(query)
+        if self.cfg.expand_queries:
+            query = expander.expand(query)
+        vector = self.embedder.embed([query])[0]
+        dense: list[tuple[Chunk, float]] = []
+        for family in ("framework", "organization"):
+            name = self._names.get(family)
+            if name is None or (flt.origin and flt.origin != ("framework" if family == "framework" else "organization")):
+                continue
+            dense += self.store.query(name, vector, pool, flt.where())
+        dense.sort(key=lambda cs: -cs[1])
+        by_id = {c.id: c for c, _ in dense}
+        sims = {c.id: s for c, s in dense}
+        lex: dict[str, float] = {}
+        if self._lexical is not None:
+            lex = {
+                cid: s for cid, s in self._lexical.scores(query).items()
+                if flt.matches(self._lexical_chunk(cid))
+            }
+            for cid in lex:
+                by_id.setdefault(cid, self._lexical_chunk(cid))
+        d_rank = _rank(c.id for c, _ in dense)
+        l_rank = _rank(sorted(lex, key=lambda cid: -lex[cid]))
+        fused = {
+            cid: (DENSE_WEIGHT / (RRF_K + d_rank[cid] + 1) if cid in d_rank else 0.0)
+            + (LEXICAL_WEIGHT / (RRF_K + l_rank[cid] + 1) if cid in l_rank else 0.0)
+            for cid in by_id
+        }
+        for cid, c in by_id.items():
+            if levels and _about_levels(c, levels, step):
+                fused[cid] *= LEVEL_BOOST
+            if c.kind in kinds:
+                fused[cid] *= KIND_BOOST
+        best = sorted(fused, key=lambda cid: (-fused[cid], -sims.get(cid, 0.0)))[:k]
+        return [Hit(chunk=by_id[cid], score=fused[cid], similarity=sims.get(cid), lexical=lex.get(cid, 0.0)) for cid in best]
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's topic words that the indexed documents or the thesaurus know.
+
+        Low for questions about something else entirely (the weather, GPUs, a data warehouse):
+        the follow-up answerer uses it to say "the model doesn't say" instead of quoting passages.
+        """
+        self.open()
+        return coverage(query, self._vocabulary)
+
+    def _lexical_chunk(self, cid: str) -> Chunk:
+        return self._lexical.by_id[cid]
+
+    def status(self) -> IndexStatus:
+        """What is indexed where, with which embedder (opening builds anything missing)."""
+        self.open()
+        oname = self._names.get("organization")
+        return IndexStatus(
+            location=self.store.location,
+            backend="local" if self.store.local else "server",
+            embedder=self.embedder.fingerprint,
+            embedder_configured=self.cfg.embedding,
+            lexical=self.cfg.lexical,
+            framework_collection=self._names["framework"],
+            framework_chunks=self.store.info(self._names["framework"]).get("count", 0),
+            organization_collection=oname,
+            organization_chunks=self.store.info(oname).get("count", 0) if oname else 0,
+            documents=[
+                {"name": d.name, "source": d.source, "size": d.size, "added_at": d.added_at,
+                 "chunks": sum(1 for c in self.organization if c.document == d.name)}
+                for d in self.documents.manifest().documents
+            ],
+            built_now=list(self._built),
+            build_seconds=round(self._build_seconds, 3),
+            notices=list(self.notices),
+        )
+
+
+__all__ = [
+    "CorpusMissing", "Filter", "Hit", "IndexStatus", "IndexUnavailable", "Retriever", "load_framework_chunks",
+]
+
+_SHARED: dict[str, Retriever] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_retriever(settings: Settings) -> Retriever:
+    """One retriever per index location and retrieval settings in this process (interviews running
+    side by side, e.g. in a batch evaluation, must not open the same Chroma store twice)."""
+    key = f"{settings.index_dir}|{settings.retrieval.model_dump_json()}|{settings.chroma.model_dump_json()}"
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = Retriever(settings)
+        return _SHARED[key]
+
+
+# Failures of the index a user can cause or fix; the agent reports them and carries on without it.
+RETRIEVAL_ERRORS: tuple[type[Exception], ...] = (CorpusMissing, IndexUnavailable, EmbedderUnavailable)
