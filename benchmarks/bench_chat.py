@@ -38,7 +38,7 @@ def pct(values: list[float], p: float) -> float:
 def startup(runs: int, data_dir: str) -> list[float]:
     """Seconds until the first question's text appears on stdout."""
     exe = ROOT / ".venv" / "bin" / "aiops-assess"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "agent.faces.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "agent"]
     marker = "How do your applications reach AI models today"
     env = {**os.environ, "AIOPS_DATA_DIR": data_dir, "AIOPS_MODEL": "offline/rubric", "PYTHONUNBUFFERED": "1"}
     times = []
@@ -63,19 +63,15 @@ def turns(runs: int, data_dir: str) -> dict[str, list[float] | float]:
     (litellm + engine), and the rest (graph, checkpoints, state); plus model calls per user turn."""
     os.environ["AIOPS_DATA_DIR"] = data_dir
     os.environ["AIOPS_MODEL"] = "offline/rubric"
+    from agent.app import App
     from agent.common.config import load_settings
-    from agent.interview.session import Interview
-    from agent.gateway.router import Gateway
-    from agent.interview.store import open_checkpointer
 
-    settings = load_settings()
-    gateway = Gateway(settings)
-    gateway.warm_up().join()
+    app = App(load_settings())
+    app.gateway.warm_up().join()
     total, in_calls, first = [], [], []
     calls = user_turns = 0
     for r in range(runs + 1):
-        with open_checkpointer(settings.sessions_dir, f"turns-{r}") as saver:
-            iv = Interview(settings, f"turns-{r}", saver, gateway)
+        with app.open_session(f"turns-{r}") as iv:
             iv.start()
             for reply in SCRIPT:
                 n = len(iv.state.get("calls", []))

@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from agent.common.config import load_settings  # noqa: E402
+from agent.core.rubric import load_rubric  # noqa: E402
 from agent.evaluation.interviews import load_interviews  # noqa: E402
 from agent.evaluation.runner import run_all  # noqa: E402
-from agent.gateway.router import Gateway  # noqa: E402
 from agent.gateway.models import ModelChoice  # noqa: E402
-from agent.core.rubric import load_rubric  # noqa: E402
+from agent.app import App, build_gateway  # noqa: E402
 
 LATENCY_S = 0.2
 
@@ -37,7 +37,7 @@ LATENCY_S = 0.2
 class SlowOpenAI(BaseHTTPRequestHandler):
     """POST /v1/chat/completions: waits LATENCY_S, answers an empty RubricUpdate in OpenAI's format."""
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         time.sleep(LATENCY_S)
         body = json.dumps({
@@ -58,11 +58,11 @@ class SlowOpenAI(BaseHTTPRequestHandler):
 
 def throughput(settings, rubric, interviews, concurrency: int) -> float:
     hundred = list(itertools.islice(itertools.cycle(interviews), 100))
-    gateway = Gateway(settings)
-    gateway.ready()
-    run_all(settings, rubric, gateway, hundred[:2])  # warm caches
+    app = App(settings, rubric=rubric)
+    app.gateway.ready()
+    run_all(app, hundred[:2])  # warm caches
     t0 = time.perf_counter()
-    runs = run_all(settings, rubric, gateway, hundred, concurrency=concurrency)
+    runs = run_all(app, hundred, concurrency=concurrency)
     assert not any(r.error for r in runs), [r.error for r in runs if r.error][:1]
     return time.perf_counter() - t0
 
@@ -86,13 +86,13 @@ def latency_speedup(settings, rubric, interviews, n: int) -> dict:
     base = f"http://127.0.0.1:{ports.get(timeout=30)}/v1"
     s = settings.model_copy(update={"model": "openai/bench", "api_base": base, "num_retries": 0,
                                     "offline_fallback": False})
-    gateway = Gateway(s, ModelChoice(model="openai/bench", fallbacks=[]))
-    gateway.ready()
+    app = App(s, gateway=build_gateway(s, ModelChoice(model="openai/bench", fallbacks=[])), rubric=rubric)
+    app.gateway.ready()
     subset = interviews[:n]
     out = {}
     for conc in (1, 16):
         t0 = time.perf_counter()
-        runs = run_all(s, rubric, gateway, subset, concurrency=conc)
+        runs = run_all(app, subset, concurrency=conc)
         out[conc] = time.perf_counter() - t0
         assert not any(r.error for r in runs), [r.error for r in runs if r.error][:1]
         calls = sum(r.model_calls for r in runs)

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.common.config import load_settings  # noqa: E402
-from agent.retrieval.embeddings import EmbedderUnavailable  # noqa: E402
 from agent.evaluation.retrieval_eval import load_retrieval_set, metrics, percentile, run  # noqa: E402
 from agent.reporting.followup import MIN_COVERAGE  # noqa: E402
+from agent.retrieval.embeddings import EmbedderUnavailable  # noqa: E402
 from agent.retrieval.retriever import Retriever  # noqa: E402
 
 OPTIONS = {

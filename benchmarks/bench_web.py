@@ -32,8 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from tests.web_helpers import (answered, click_and_wait, launch_chromium, open_page, send,  # noqa: E402
-                               wait_loaded, web_server)
+from tests.web_helpers import answered, click_and_wait, launch_chromium, open_page, send, wait_loaded, web_server  # noqa: E402
 
 _SAMPLE = yaml.safe_load((ROOT / "evals/interviews/acme-retail-l2.yaml").read_text())
 REPLIES = [t["content"] for t in _SAMPLE["transcript"] if t["role"] == "user"]

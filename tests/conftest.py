@@ -1,28 +1,43 @@
-"""Shared fixtures: an isolated data dir and config for every test, the offline engine as model."""
+"""Shared fixtures: an isolated data dir and config for every test, the offline engine as model,
+the rubric and guides, the composition root, a scripted model, and the CLI run in-process."""
 
 from __future__ import annotations
 
+import io
 import os
+import sys
+from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Property tests run the same examples every time (CI must not flake on a new random draw).
+hypothesis_settings.register_profile("deterministic", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("deterministic")
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     for key in list(os.environ):
-        if key.startswith("AIOPS_") or key.endswith("_API_KEY"):
+        if key.startswith(("AIOPS_", "LANGFUSE_")) or key.endswith("_API_KEY") or key == "UV":
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AIOPS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("AIOPS_MODEL", "offline/rubric")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def rubric():
     from agent.core.rubric import load_rubric
 
     return load_rubric()
+
+
+@pytest.fixture(scope="session")
+def transitions():
+    from agent.core.transitions import load_transitions
+
+    return load_transitions()
 
 
 @pytest.fixture
@@ -30,6 +45,49 @@ def settings():
     from agent.common.config import load_settings
 
     return load_settings()
+
+
+@pytest.fixture
+def app(settings):
+    """The composition root for this test's settings (offline engine)."""
+    from agent.app import App
+
+    return App(settings)
+
+
+@pytest.fixture
+def scripted():
+    """A LiteLLM custom provider that replays scripted replies (see tests/scripted_provider.py)."""
+    from tests.scripted_provider import Scripted
+
+    return Scripted()
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def aiops(capsys, monkeypatch):
+    """Run `aiops-assess ARGS` in this process, as a user with no API key would (a hosted model
+    configured, so the offline fallback notice shows), replies piped on stdin."""
+    from agent.faces.cli import main
+
+    monkeypatch.setenv("AIOPS_MODEL", "openai/gpt-4o-mini")
+    monkeypatch.setenv("COLUMNS", "120")
+
+    def run(args: list[str], stdin: str | bytes = "") -> CliResult:
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        capsys.readouterr()
+        code = main(args)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
 
 
 def pytest_recording_configure(config, vcr):

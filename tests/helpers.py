@@ -1,4 +1,5 @@
-"""Driving interviews in tests: an in-memory session on the offline engine."""
+"""Driving interviews in tests: the recorded sample interview, in-memory sessions on the offline
+engine, and the CLI as a subprocess (for the tests where a real process is the point)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from langgraph.checkpoint.memory import InMemorySaver
 
+from agent.app import App
 from agent.common.config import load_settings
 from agent.interview.session import Interview
-from agent.gateway.router import Gateway
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = yaml.safe_load((ROOT / "evals/interviews/acme-retail-l2.yaml").read_text())
+FULL = [t["content"] for t in SAMPLE["transcript"] if t["role"] == "user"]
 
 
-def new_interview(name: str = "t", saver=None, settings=None) -> Interview:
-    settings = settings or load_settings()
-    return Interview(settings, name, saver or InMemorySaver(), Gateway(settings))
+def new_interview(name: str = "t", saver=None, settings=None, app: App | None = None,
+                  stream_tokens: bool = False) -> Interview:
+    """A session on an in-memory checkpointer (or `saver`)."""
+    app = app or App(settings or load_settings())
+    return app.interview(name, saver or InMemorySaver(), stream_tokens=stream_tokens)
 
 
 def run_script(iv: Interview, replies: list[str]) -> list[str]:
@@ -27,13 +35,11 @@ def run_script(iv: Interview, replies: list[str]) -> list[str]:
     return out
 
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 def cli_env(tmp_path: Path) -> dict[str, str]:
     """Environment for running the CLI as a user would: no keys, a hosted model configured (so the
     offline fallback notice shows), an isolated data dir."""
-    e = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("AIOPS_")}
+    e = {k: v for k, v in os.environ.items()
+         if not k.endswith("_API_KEY") and not k.startswith("AIOPS_") and k != "UV"}
     e.update(AIOPS_DATA_DIR=str(tmp_path / "data"), AIOPS_MODEL="openai/gpt-4o-mini",
              LITELLM_LOCAL_MODEL_COST_MAP="True", COLUMNS="120")
     return e
@@ -41,5 +47,5 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 def cli(args: list[str], env: dict[str, str], stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `aiops-assess ARGS` in a subprocess with piped stdin."""
-    return subprocess.run([sys.executable, "-m", "agent.faces.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "agent", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=timeout)

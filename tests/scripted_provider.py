@@ -50,15 +50,12 @@ class Scripted(CustomLLM):
                    if last else None, "index": 0, "tool_use": None}
 
 
-def install() -> Scripted:
-    """Register a fresh scripted provider as `scripted/...` next to the offline engine."""
-    from agent.offline.provider import register
+def scripted_gateway(settings, handler: Scripted, model: str = "scripted/primary", fallbacks=()):
+    """A gateway whose model is `model` (answered by `handler`), with `fallbacks` after it; the
+    scripted provider is handed in the way the composition root hands in the offline engine."""
+    from agent.app import build_gateway
+    from agent.gateway.models import ModelChoice
+    from agent.gateway.router import CustomProvider
 
-    register()
-    handler = Scripted()
-    others = [e for e in litellm.custom_provider_map if e["provider"] != "scripted"]
-    litellm.custom_provider_map = [*others, {"provider": "scripted", "custom_handler": handler}]
-    from litellm.utils import custom_llm_setup
-
-    custom_llm_setup()
-    return handler
+    return build_gateway(settings, ModelChoice(model=model, fallbacks=list(fallbacks)),
+                         providers=[CustomProvider(prefix="scripted", handler=lambda: handler)])

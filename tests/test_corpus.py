@@ -11,11 +11,10 @@ import re
 
 import pytest
 
+from agent.core.rubric import DIMENSION_IDS
 from agent.reporting.advice import block_chunk_id
 from agent.retrieval.corpus import MAX_CHUNK_CHARS, SEP, document_chunks
 from agent.retrieval.retriever import load_framework_chunks
-from agent.core.rubric import DIMENSION_IDS, load_rubric
-from agent.core.transitions import load_transitions
 
 # The Unicode "Box Drawing" block (┌ ─ │ ┐ └ ┘ ├ ┤ ┬ ┴ ┼ ═ ...) and the diagram arrows.
 BOX_DRAWING = re.compile(r"[\u2500-\u257F▼▲]")
@@ -29,16 +28,6 @@ def chunks():
 @pytest.fixture(scope="module")
 def by_id(chunks):
     return {c.id: c for c in chunks}
-
-
-@pytest.fixture(scope="module")
-def transitions():
-    return load_transitions()
-
-
-@pytest.fixture(scope="module")
-def rubric_data():
-    return load_rubric()
 
 
 # --- the framework document -------------------------------------------------------------------
@@ -96,20 +85,20 @@ def test_a_week_block_holds_only_its_own_items(by_id, transitions):
             assert not leaked, (block_chunk_id(g, b), leaked)
 
 
-def test_one_chunk_per_maturity_level(by_id, rubric_data):
+def test_one_chunk_per_maturity_level(by_id, rubric):
     for n in range(6):
         c = by_id.get(f"level-{n}")
         assert c is not None
         assert c.kind == "level"
         assert c.level == n
-        assert c.section == f"Maturity Levels › Level {n}: {rubric_data.level(n).name}"
+        assert c.section == f"Maturity Levels › Level {n}: {rubric.level(n).name}"
     assert sorted(c.level for c in by_id.values() if c.kind == "level") == list(range(6))
 
 
-def test_dimension_ladder_and_question_chunks(by_id, rubric_data):
+def test_dimension_ladder_and_question_chunks(by_id, rubric):
     assert len(DIMENSION_IDS) == 6
     for d in DIMENSION_IDS:
-        dim = rubric_data.dimension(d)
+        dim = rubric.dimension(d)
         ladder = by_id.get(f"ladder-{d}")
         assert ladder is not None
         assert ladder.kind == "dimension"
@@ -145,9 +134,9 @@ def test_kpi_chunk_per_level_names_its_metrics(by_id, transitions):
     assert not [m for m in l5 - l1 if m in by_id["kpi-level-1"].text]
 
 
-def test_questionnaire_chunks(by_id, rubric_data):
-    assert len(rubric_data.questions) == 12
-    for n, q in enumerate(rubric_data.questions, start=1):
+def test_questionnaire_chunks(by_id, rubric):
+    assert len(rubric.questions) == 12
+    for n, q in enumerate(rubric.questions, start=1):
         c = by_id.get(f"questionnaire-q{n}")
         assert c is not None
         assert c.kind == "assessment"
@@ -158,7 +147,7 @@ def test_questionnaire_chunks(by_id, rubric_data):
     scoring = by_id.get("questionnaire-scoring")
     assert scoring is not None
     assert scoring.kind == "assessment"
-    for band in rubric_data.bands:
+    for band in rubric.bands:
         assert f"{band.min}-{band.max}" in scoring.text
     # questions do not swallow the scoring section
     assert "SCORING" not in by_id["questionnaire-q12"].text

@@ -13,8 +13,6 @@ from agent.evaluation.interviews import InterviewFileError, load_interview, load
 from agent.evaluation.metrics import aggregate, qwk, score_item, stability
 from agent.evaluation.results import summarize, write_outputs
 from agent.evaluation.runner import run_all
-from agent.gateway.router import Gateway
-from tests.helpers import cli, cli_env
 
 ROOT = Path(__file__).resolve().parent.parent
 ACME = ROOT / "evals" / "interviews" / "acme-retail-l2.yaml"
@@ -142,45 +140,40 @@ def test_stability_counts_cells_identical_in_every_run():
 
 
 @pytest.fixture(scope="module")
-def acme(rubric_module):
-    return load_interviews([str(ACME)], rubric_module)
-
-
-@pytest.fixture(scope="module")
-def rubric_module():
+def acme():
     from agent.core.rubric import load_rubric
 
-    return load_rubric()
+    return load_interviews([str(ACME)], load_rubric())
 
 
-def test_transcript_mode_reads_the_recorded_replies(settings, rubric_module, acme):
-    runs = run_all(settings, rubric_module, Gateway(settings), acme, mode="transcript")
+def test_transcript_mode_reads_the_recorded_replies(app, rubric, acme):
+    runs = run_all(app, acme, mode="transcript")
     assert runs[0].predicted == GOOD["expected"]["answers"]
     assert runs[0].user_turns == 12 and runs[0].model_calls == 12 and not runs[0].error
 
 
-def test_simulated_mode_runs_the_whole_interview(settings, rubric_module, acme):
-    runs = run_all(settings, rubric_module, Gateway(settings), acme, mode="simulate", repeat=2, concurrency=2)
+def test_simulated_mode_runs_the_whole_interview(app, rubric, acme):
+    runs = run_all(app, acme, mode="simulate", repeat=2, concurrency=2)
     assert all(r.finished and r.predicted == GOOD["expected"]["answers"] for r in runs)
     assert 12 <= runs[0].user_turns <= 20  # one reply per question or fewer, plus the confirmation
-    res = summarize(rubric_module, acme, runs, mode="simulate", model="offline/rubric", repeat=2, seconds=1.0)
+    res = summarize(rubric, acme, runs, mode="simulate", model="offline/rubric", repeat=2, seconds=1.0)
     assert res["metrics"]["stability"] == 1.0 and res["metrics"]["finished"] == 1.0
 
 
-def test_a_failing_run_is_recorded_not_raised(settings, rubric_module, acme, monkeypatch):
+def test_a_failing_run_is_recorded_not_raised(app, rubric, acme, monkeypatch):
     import agent.evaluation.runner as runner
 
     def boom(*a, **k):
         raise RuntimeError("provider exploded")
 
     monkeypatch.setattr(runner, "run_transcript", boom)
-    runs = run_all(settings, rubric_module, Gateway(settings), acme)
+    runs = run_all(app, acme)
     assert runs[0].error == "RuntimeError: provider exploded" and runs[0].predicted == {}
 
 
-def test_outputs_hold_the_metrics_items_and_a_png(tmp_path, settings, rubric_module, acme):
-    runs = run_all(settings, rubric_module, Gateway(settings), acme)
-    res = summarize(rubric_module, acme, runs, mode="transcript", model="offline/rubric", repeat=1, seconds=0.5)
+def test_outputs_hold_the_metrics_items_and_a_png(tmp_path, app, rubric, acme):
+    runs = run_all(app, acme)
+    res = summarize(rubric, acme, runs, mode="transcript", model="offline/rubric", repeat=1, seconds=0.5)
     paths = write_outputs(res, tmp_path / "out")
     data = json.loads(paths[0].read_text())
     for key in ("exact_accuracy", "within_one_accuracy", "mae", "qwk", "level_accuracy", "coverage"):
@@ -190,12 +183,10 @@ def test_outputs_hold_the_metrics_items_and_a_png(tmp_path, settings, rubric_mod
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.slow
-def test_eval_command_gates_on_thresholds(tmp_path):
-    env = cli_env(tmp_path)
-    env["AIOPS_MODEL"] = "offline/rubric"
-    ok = cli(["eval", str(ACME), "--out", str(tmp_path / "o1"), "--min-exact", "0.9", "--min-qwk", "0.9",
-              "--min-level-accuracy", "1.0"], env)
+def test_eval_command_gates_on_thresholds(tmp_path, aiops, monkeypatch):
+    monkeypatch.setenv("AIOPS_MODEL", "offline/rubric")
+    ok = aiops(["eval", str(ACME), "--out", str(tmp_path / "o1"), "--min-exact", "0.9", "--min-qwk", "0.9",
+              "--min-level-accuracy", "1.0"])
     assert ok.returncode == 0, ok.stderr
     assert "exact accuracy" in ok.stdout and (tmp_path / "o1" / "results.json").exists()
     bad_dir = tmp_path / "bad"
@@ -203,7 +194,7 @@ def test_eval_command_gates_on_thresholds(tmp_path):
     (bad_dir / "half.yaml").write_text(yaml.safe_dump(variant(id="half", expected__answers={
         **GOOD["expected"]["answers"], "q1": 5, "q2": 5, "q3": 5}, expected__total=GOOD["expected"]["total"] + 9,
         expected__level=3)))
-    low = cli(["eval", str(bad_dir), "--out", str(tmp_path / "o2"), "--min-exact", "0.9"], env)
+    low = aiops(["eval", str(bad_dir), "--out", str(tmp_path / "o2"), "--min-exact", "0.9"])
     assert low.returncode == 1 and "below --min-exact 0.9" in low.stderr
-    broken = cli(["eval", str(tmp_path / "nope")], env)
+    broken = aiops(["eval", str(tmp_path / "nope")])
     assert broken.returncode == 2 and "no such file or folder" in broken.stderr and "Traceback" not in broken.stderr

@@ -1,5 +1,5 @@
-from agent.core.evidence import is_instruction, quote_in, verify
 from agent.common.text import clean_reply
+from agent.core.evidence import is_instruction, quote_in, verify
 from agent.core.schemas import RubricUpdate, ScoredAnswer
 
 

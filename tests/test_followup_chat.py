@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.interview.graph import build_graph
-from tests.helpers import cli, cli_env, new_interview, run_script
-from tests.test_interview_graph import FULL
+from tests.helpers import FULL, new_interview, run_script
 
 
 def finished(saver=None, name="t"):
@@ -53,20 +51,18 @@ def test_followups_in_the_chat_cite_sources_and_are_kept_in_the_session():
     assert "Sources:" in again.reply("what should we do first?")[0]
 
 
-@pytest.mark.slow
-def test_piped_chat_answers_followups_after_the_report_then_ask_one_shot(tmp_path):
-    env = cli_env(tmp_path)
-    r = cli(["chat", "--session", "fu"], env, "\n".join([*FULL, "yes", "what should we do first?"]) + "\n")
+def test_piped_chat_answers_followups_after_the_report_then_ask_one_shot(aiops):
+    r = aiops(["chat", "--session", "fu"], "\n".join([*FULL, "yes", "what should we do first?"]) + "\n")
     assert r.returncode == 0, r.stderr
     assert "Assessment complete" in r.stdout and "Ask me about next steps" in r.stdout
     after = r.stdout.split("you › what should we do first?", 1)[1]
     assert "Sources:" in after and "Traceback" not in r.stdout + r.stderr
-    a = cli(["ask", "why did I get a 2 on tracing?", "--session", "fu"], env)
+    a = aiops(["ask", "why did I get a 2 on tracing?", "--session", "fu"])
     assert a.returncode == 0, a.stderr
     assert "[questionnaire-q3]" in a.stdout
-    j = cli(["ask", "which KPIs should we track?", "--session", "fu", "--json"], env)
+    j = aiops(["ask", "which KPIs should we track?", "--session", "fu", "--json"])
     assert '"cites": [\n    "kpi-level-3"' in j.stdout
-    missing = cli(["ask", "what first?", "--session", "nope"], env)
+    missing = aiops(["ask", "what first?", "--session", "nope"])
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 
 

@@ -5,24 +5,23 @@ from __future__ import annotations
 
 import json
 import random
-from types import SimpleNamespace
 
 import pytest
 
-from agent.reporting.advice import select_actions
+from agent.app import build_gateway
 from agent.common.config import load_settings
-from agent.interview.context import Services
-from agent.reporting.followup import NOT_COVERED, parse_question
-from agent.reporting.followup_answer import answer_followup
-from agent.reporting.grounded import AdviceDraft, DraftAction, advice_queries, candidates, checked_actions
-from agent.gateway.router import Gateway
-from agent.gateway.models import ModelChoice
-from agent.interview.nodes.advise import _retrieve, advise
-from agent.retrieval.retriever import Retriever
 from agent.core.rubric import QUESTION_IDS, load_rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import score
 from agent.core.transitions import load_transitions
+from agent.reporting.advice import select_actions
+from agent.reporting.advice_writer import retrieve_passages, write_advice
+from agent.reporting.context import ReportingContext
+from agent.reporting.followup import NOT_COVERED, parse_question
+from agent.reporting.followup_answer import answer_followup
+from agent.reporting.grounded import AdviceDraft, DraftAction, advice_queries, candidates, checked_actions
+from agent.retrieval.retriever import Retriever
+from tests.scripted_provider import scripted_gateway
 
 LEVEL1 = {"q1": 1, "q2": 0, "q3": 2, "q4": 1, "q5": 1, "q6": 2, "q7": 2, "q8": 1, "q9": 1, "q10": 1, "q11": 3, "q12": 2}
 
@@ -34,38 +33,21 @@ def retriever(tmp_path_factory):
     return Retriever(s).open()
 
 
-@pytest.fixture(scope="module")
-def rubric():
-    return load_rubric()
-
-
-@pytest.fixture(scope="module")
-def transitions():
-    return load_transitions()
-
-
 def records(scores: dict[str, int], said: dict[str, str] | None = None) -> dict[str, AnswerRecord]:
     said = said or {}
     return {q: AnswerRecord(question_id=q, score=s, confidence=0.9, evidence=said.get(q, f"answer to {q}"), turn=1)
             for q, s in scores.items()}
 
 
-def services(retriever, gateway=None) -> Services:
+def services(retriever, gateway=None) -> ReportingContext:
     s = retriever.settings
-    return Services(settings=s, rubric=load_rubric(), gateway=gateway or Gateway(s), retriever=retriever)
-
-
-def state_for(rubric, scores, said=None) -> dict:
-    recs = records(scores, said)
-    return {"answers": {q: r.model_dump() for q, r in recs.items()},
-            "result": {"assessment": score(rubric, scores).model_dump(mode="json")}}
+    return ReportingContext(rubric=load_rubric(), transitions=load_transitions(), gateway=gateway or build_gateway(s),
+                            retriever=lambda: retriever, top_k=s.retrieval.top_k)
 
 
 def run_advise(retriever, rubric, scores, gateway=None, said=None):
-    out = advise(state_for(rubric, scores, said), SimpleNamespace(context=services(retriever, gateway)))
-    from agent.reporting.advice import Advice
-
-    return Advice.model_validate(out["advice"]), out
+    written = write_advice(services(retriever, gateway), score(rubric, scores), records(scores, said))
+    return written.advice, written
 
 
 def test_queries_target_each_weak_dimension_and_the_right_guides(rubric):
@@ -80,12 +62,12 @@ def test_queries_target_each_weak_dimension_and_the_right_guides(rubric):
             assert q.from_level == 2
         else:
             assert q.origin == "organization"
-    assert advice_queries(rubric, score(rubric, {q: 5 for q in QUESTION_IDS})) == []
+    assert advice_queries(rubric, score(rubric, dict.fromkeys(QUESTION_IDS, 5))) == []
 
 
 def test_retrieved_passages_respect_the_filters(retriever, rubric):
     a = score(rubric, LEVEL1)
-    passages = _retrieve(services(retriever), advice_queries(rubric, a, records(LEVEL1)))
+    passages = retrieve_passages(services(retriever), advice_queries(rubric, a, records(LEVEL1)))
     assert passages and len({p.id for p in passages}) == len(passages)
     for p in passages:
         assert p.origin == "framework"  # no organization documents in this index
@@ -98,7 +80,7 @@ def test_advice_never_recommends_what_the_answers_show(retriever, rubric, transi
     for _ in range(25):
         scores = {q: rng.randint(0, 4) for q in QUESTION_IDS}
         a = score(rubric, scores)
-        passages = _retrieve(services(retriever), advice_queries(rubric, a, records(scores)))
+        passages = retrieve_passages(services(retriever), advice_queries(rubric, a, records(scores)))
         cands, in_place = candidates(rubric, transitions, a, passages)
         done = {it.text for g in transitions.guides for b in g.blocks for it in b.items if it.satisfied(scores) is True}
         assert not {c.text for c in cands} & done
@@ -120,7 +102,7 @@ def test_a_team_on_litellm_is_not_told_to_deploy_it(retriever, rubric):
 def test_offline_advice_is_extractive_and_cites_real_chunks(retriever, rubric):
     adv, out = run_advise(retriever, rubric, LEVEL1)
     assert adv.grounded and adv.written_by == "extractive"
-    assert out.get("calls", []) == []  # offline: no model call for the advice
+    assert out.calls == []  # offline: no model call for the advice
     known = {c.id for c in retriever.framework}
     actions = adv.short_term + adv.medium_term + adv.long_term
     assert actions
@@ -132,7 +114,7 @@ def test_offline_advice_is_extractive_and_cites_real_chunks(retriever, rubric):
 
 def test_checked_actions_drop_uncited_wrongly_cited_and_repeated(retriever, rubric, transitions):
     a = score(rubric, LEVEL1 | {"q1": 2})
-    passages = _retrieve(services(retriever), advice_queries(rubric, a, records(LEVEL1)))
+    passages = retrieve_passages(services(retriever), advice_queries(rubric, a, records(LEVEL1)))
     pid = passages[0].id
     draft = AdviceDraft(actions=[
         DraftAction(text="Add a fallback provider to the gateway", term="short", dimension="gateway", cites=[pid]),
@@ -148,28 +130,20 @@ def test_checked_actions_drop_uncited_wrongly_cited_and_repeated(retriever, rubr
     assert any("already in place" in d for d in dropped)
 
 
-@pytest.fixture
-def scripted():
-    from tests.scripted_provider import install
-
-    return install()
-
-
-def scripted_gateway(retriever):
-    s = retriever.settings.model_copy(update={"num_retries": 0})
-    return Gateway(s, ModelChoice(model="scripted/advisor", fallbacks=[]))
+def advisor(retriever, scripted):
+    return scripted_gateway(retriever.settings.model_copy(update={"num_retries": 0}), scripted, "scripted/advisor")
 
 
 def test_llm_advice_with_a_wrong_citation_is_regenerated(retriever, rubric, scripted):
     a = score(rubric, LEVEL1)
-    passages = _retrieve(services(retriever), advice_queries(rubric, a, records(LEVEL1)))
+    passages = retrieve_passages(services(retriever), advice_queries(rubric, a, records(LEVEL1)))
     good = passages[0].id
     first = {"actions": [{"text": "Stand up the gateway", "term": "short", "dimension": "gateway", "cites": [good]},
                          {"text": "Buy GPUs", "term": "short", "cites": ["gpu-guide"]}]}
     second = {"actions": [{"text": "Stand up the gateway", "term": "short", "dimension": "gateway", "cites": [good]},
                           {"text": "Route traffic through it", "term": "medium", "dimension": "gateway", "cites": [good]}]}
     scripted.replies.extend([json.dumps(first), json.dumps(second)])
-    adv, out = run_advise(retriever, rubric, LEVEL1, gateway=scripted_gateway(retriever))
+    adv, out = run_advise(retriever, rubric, LEVEL1, gateway=advisor(retriever, scripted))
     assert adv.written_by == "scripted/advisor"
     assert [x.text for x in adv.short_term][:1] == ["Stand up the gateway"]
     assert "Route traffic through it" in [x.text for x in adv.medium_term]
@@ -179,12 +153,12 @@ def test_llm_advice_with_a_wrong_citation_is_regenerated(retriever, rubric, scri
     given = {p["id"] for p in context["passages"]}
     assert given == {p.id for p in adv.passages if p.purpose != "ladder"}
     assert "Buy GPUs" not in [x.text for x in adv.short_term + adv.medium_term + adv.long_term]
-    assert len(out["calls"]) == 2
+    assert len(out.calls) == 2
 
 
 def test_unusable_llm_advice_falls_back_to_extractive(retriever, rubric, scripted):
     scripted.replies.extend(["not json", "still not json"])
-    adv, _ = run_advise(retriever, rubric, LEVEL1, gateway=scripted_gateway(retriever))
+    adv, _ = run_advise(retriever, rubric, LEVEL1, gateway=advisor(retriever, scripted))
     assert adv.written_by == "extractive"
     assert adv.short_term and all(a.cites for a in adv.short_term)
     offline = select_actions(rubric, load_transitions(), score(rubric, LEVEL1))
@@ -208,9 +182,10 @@ def test_followup_questions_are_recognised(rubric, text, intent, dimension):
 
 
 def session_values(rubric, retriever, scores, said=None) -> dict:
-    st = state_for(rubric, scores, said)
+    """A finished session's state, as the followup step reads it."""
     adv, _ = run_advise(retriever, rubric, scores, said=said)
-    return {**st, "advice": adv.model_dump(mode="json"), "phase": "done"}
+    return {"answers": {q: r.model_dump() for q, r in records(scores, said).items()},
+            "advice": adv.model_dump(mode="json"), "phase": "done"}
 
 
 def test_followup_answers_cite_the_passages_they_use(retriever, rubric):
@@ -247,7 +222,7 @@ def test_questions_the_model_does_not_cover_get_an_honest_answer(retriever, rubr
 def test_llm_followup_citing_an_unknown_passage_is_replaced_by_the_extractive_answer(retriever, rubric, scripted):
     values = session_values(rubric, retriever, LEVEL1)
     scripted.replies.append(json.dumps({"answer": "Buy GPUs [gpu-guide]", "cites": ["gpu-guide"], "covered": True}))
-    ans, calls = answer_followup(services(retriever, scripted_gateway(retriever)), values, "which KPIs should we track?")
+    ans, calls = answer_followup(services(retriever, advisor(retriever, scripted)), values, "which KPIs should we track?")
     assert ans.written_by == "extractive" and ans.cites == ["kpi-level-2"] and "GPU" not in ans.answer
     assert len(calls) == 1
 
@@ -256,6 +231,6 @@ def test_llm_followup_with_valid_citations_is_used(retriever, rubric, scripted):
     values = session_values(rubric, retriever, LEVEL1)
     scripted.replies.append(json.dumps(
         {"answer": "Track request volume and cost per application daily [kpi-level-2].", "cites": [], "covered": True}))
-    ans, _ = answer_followup(services(retriever, scripted_gateway(retriever)), values, "which KPIs should we track?")
+    ans, _ = answer_followup(services(retriever, advisor(retriever, scripted)), values, "which KPIs should we track?")
     assert ans.written_by == "scripted/advisor" and ans.cites == ["kpi-level-2"]
     assert ans.sources == ["Metrics and KPIs › Level-Appropriate Metrics › Level 2 [kpi-level-2]"]

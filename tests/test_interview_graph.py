@@ -1,14 +1,7 @@
 """Whole interviews driven through the graph with the offline engine."""
 
-from pathlib import Path
-
-import yaml
-
 from agent.interview.graph import build_graph
-from tests.helpers import new_interview, run_script
-
-SAMPLE = yaml.safe_load((Path(__file__).parent.parent / "evals/interviews/acme-retail-l2.yaml").read_text())
-FULL = [t["content"] for t in SAMPLE["transcript"] if t["role"] == "user"]
+from tests.helpers import FULL, SAMPLE, new_interview, run_script
 
 
 def test_greeting_then_first_question(rubric):

@@ -30,8 +30,7 @@ import pytest
 
 from agent.evaluation import langfuse_upload
 from agent.evaluation.interviews import INTERVIEWS_DIR, load_interview
-from agent.evaluation.langfuse_upload import (DATASET_NAME, ITEM_SCORES, RUN_SCORES, LangfuseUploadError, item_id,
-                                              upload)
+from agent.evaluation.langfuse_upload import DATASET_NAME, ITEM_SCORES, RUN_SCORES, LangfuseUploadError, item_id, upload
 from agent.evaluation.results import summarize
 from agent.evaluation.runner import Run
 
@@ -324,9 +323,9 @@ def test_no_cassette_contains_a_key():
 def test_cli_reports_missing_keys_without_traceback(evaluated, tmp_path, monkeypatch, capsys):
     """`aiops-assess eval --langfuse` without keys: exit 2 and one line, no traceback. The model and
     the runs are stand-ins (the evaluation itself is tested in test_evaluation.py)."""
-    from agent.gateway import router as llm
-    from agent.faces.cli import main
     from agent.evaluation import runner
+    from agent.faces.cli import main
+    from agent.gateway import router as llm
 
     for k in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY"):
         monkeypatch.delenv(k, raising=False)

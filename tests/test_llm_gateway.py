@@ -6,28 +6,32 @@ from __future__ import annotations
 import json
 
 import litellm
-import pytest
 
 from agent.common.config import load_settings
-from agent.gateway.router import Gateway
-from agent.gateway.models import ModelChoice
 from agent.core.schemas import RubricUpdate
-from tests.scripted_provider import install
+from agent.gateway.models import ModelChoice
+from agent.gateway.router import Gateway
+from agent.gateway.structured import choose_mode
+from tests.scripted_provider import scripted_gateway
 
 GOOD = json.dumps({"answers": [{"question_id": "q1", "score": 2, "confidence": 0.9,
                                 "evidence": "Everything goes through our LiteLLM proxy"}]})
 
 
-@pytest.fixture
-def scripted():
-    return install()
-
-
-def gateway(fallbacks=(), offline=False, mode="json_schema", **settings_update):
+def gateway(scripted, fallbacks=(), offline=False, mode="json_schema", **settings_update):
     # The scripted provider is unknown to LiteLLM's capability map, so the mode is set explicitly.
     settings = load_settings().model_copy(update={"num_retries": 0, "structured_output": mode, **settings_update})
     fb = [*fallbacks, *(["offline/rubric"] if offline else [])]
-    return Gateway(settings, ModelChoice(model="scripted/primary", fallbacks=fb))
+    return scripted_gateway(settings, scripted, "scripted/primary", fb)
+
+
+def interview(gw, name, saver=None):
+    """A session whose model calls go through `gw`."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agent.app import App
+
+    return App(gw.settings, gateway=gw).interview(name, saver or InMemorySaver())
 
 
 MSGS = [{"role": "user", "content": "Read this."}]
@@ -35,7 +39,7 @@ MSGS = [{"role": "user", "content": "Read this."}]
 
 def test_structured_output_is_requested_as_schema_and_validated(scripted):
     scripted.replies.append("```json\n" + GOOD + "\n```")
-    value, calls = gateway().structured("interpret", MSGS, RubricUpdate)
+    value, calls = gateway(scripted).structured("interpret", MSGS, RubricUpdate)
     assert isinstance(value, RubricUpdate) and value.answers[0].score == 2
     rf = scripted.params[0]["response_format"]
     assert rf["type"] == "json_schema" and "answers" in json.dumps(rf["json_schema"]["schema"])
@@ -44,7 +48,7 @@ def test_structured_output_is_requested_as_schema_and_validated(scripted):
 
 def test_malformed_json_is_repaired_with_the_validation_error(scripted):
     scripted.replies.extend(['{"answers": [{"question_id": "q99", "score": 9}]}', GOOD])
-    value, calls = gateway().structured("interpret", MSGS, RubricUpdate)
+    value, calls = gateway(scripted).structured("interpret", MSGS, RubricUpdate)
     assert value is not None and value.answers[0].question_id == "q1"
     assert len(calls) == 2 and not calls[0].ok and "invalid RubricUpdate" in calls[0].error
     repair = scripted.requests[1][-1]["content"]
@@ -53,14 +57,14 @@ def test_malformed_json_is_repaired_with_the_validation_error(scripted):
 
 def test_malformed_twice_degrades_to_none(scripted):
     scripted.replies.extend(["not json", "still not json"])
-    value, calls = gateway().structured("interpret", MSGS, RubricUpdate)
+    value, calls = gateway(scripted).structured("interpret", MSGS, RubricUpdate)
     assert value is None and len(calls) == 2 and not any(c.ok for c in calls)
 
 
 def test_rate_limited_primary_falls_back(scripted):
     scripted.replies.extend([litellm.RateLimitError("slow down", llm_provider="scripted", model="primary"),
                              "Hello from the backup"])
-    text, calls = gateway(fallbacks=["scripted/backup"]).text("ask", MSGS)
+    text, calls = gateway(scripted, fallbacks=["scripted/backup"]).text("ask", MSGS)
     assert text == "Hello from the backup" and calls[0].model == "scripted/backup"
 
 
@@ -71,20 +75,20 @@ def test_every_model_down_falls_back_to_offline_engine_when_allowed(scripted):
 
     ctx = InterpretContext(reply="Everything goes through our LiteLLM proxy.",
                            questions=[QuestionBrief(id="q1", dimension="gateway", text="How?")])
-    value, calls = gateway(offline=True).structured("interpret", render("interpret", ctx), RubricUpdate)
+    value, calls = gateway(scripted, offline=True).structured("interpret", render("interpret", ctx), RubricUpdate)
     assert value is not None and value.answers[0].score == 2 and calls[0].model.startswith("offline")
 
 
 def test_every_model_down_without_offline_is_a_failed_record_not_a_crash(scripted):
     scripted.replies.append(litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary"))
-    text, calls = gateway().text("ask", MSGS)
+    text, calls = gateway(scripted).text("ask", MSGS)
     assert text is None and not calls[0].ok and "ServiceUnavailable" in calls[0].error
 
 
 def test_streaming_passes_tokens_as_they_arrive(scripted):
     scripted.replies.append("How do your applications reach AI models?")
     tokens: list[str] = []
-    text, calls = gateway().text("ask", MSGS, on_token=tokens.append)
+    text, calls = gateway(scripted).text("ask", MSGS, on_token=tokens.append)
     assert len(tokens) == 7 and "".join(tokens) == text == "How do your applications reach AI models?"
     assert calls[0].ok
 
@@ -92,13 +96,11 @@ def test_streaming_passes_tokens_as_they_arrive(scripted):
 def test_whole_interview_on_a_failing_llm_degrades_gracefully(scripted):
     """Bad JSON twice, then the provider is down: the interview goes on with the plain question
     and loses nothing."""
-    from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.interview.session import Interview
 
     scripted.replies.extend(["garbage", "garbage",
                              litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")])
-    iv = Interview(load_settings(), "g", InMemorySaver(), gateway())
+    iv = interview(gateway(scripted), "g")
     iv.start()
     msgs = iv.reply("Everything goes through our LiteLLM proxy.")
     st = iv.state
@@ -118,16 +120,14 @@ def test_unusable_model_is_a_failed_call_not_a_crash(monkeypatch):
 
 def test_interview_turn_on_an_llm_uses_its_reading_and_its_wording(scripted):
     """What a real model returns drives the turn; a quote the user never said is dropped."""
-    from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.interview.session import Interview
 
     reading = {"answers": [
         {"question_id": "q1", "score": 2, "confidence": 0.9, "evidence": "Everything goes through our LiteLLM proxy"},
         {"question_id": "q3", "score": 4, "confidence": 0.9, "evidence": "we have predictive anomaly detection"},
     ]}
     scripted.replies.extend([json.dumps(reading), "Understood, a central LiteLLM gateway. What happens when a provider fails?"])
-    iv = Interview(load_settings(), "llm", InMemorySaver(), gateway())
+    iv = interview(gateway(scripted), "llm")
     iv.start()
     msgs = iv.reply("Everything goes through our LiteLLM proxy.")
     st = iv.state
@@ -147,7 +147,7 @@ def test_structured_output_via_tool_calling_for_a_model_without_json_schema(scri
     scripted.replies.append(ModelResponse(choices=[{"index": 0, "finish_reason": "tool_calls", "message": {
         "role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
             "name": "RubricUpdate", "arguments": GOOD}}]}}]))
-    value, calls = gateway(mode="tools").structured("interpret", MSGS, RubricUpdate)
+    value, calls = gateway(scripted, mode="tools").structured("interpret", MSGS, RubricUpdate)
     assert value is not None and value.answers[0].score == 2 and calls[0].ok
     params = scripted.params[0]
     assert params["tools"][0]["function"]["name"] == "RubricUpdate"
@@ -158,7 +158,7 @@ def test_structured_output_via_tool_calling_for_a_model_without_json_schema(scri
 
 def test_json_mode_puts_the_schema_in_the_prompt(scripted):
     scripted.replies.append(GOOD)
-    value, _ = gateway(mode="json_mode").structured("interpret", MSGS, RubricUpdate)
+    value, _ = gateway(scripted, mode="json_mode").structured("interpret", MSGS, RubricUpdate)
     assert value is not None
     assert scripted.params[0]["response_format"] == {"type": "json_object"}
     system = scripted.requests[0][0]
@@ -171,10 +171,12 @@ def test_auto_mode_asks_litellm_what_the_model_supports():
     from agent.common.config import load_settings
 
     s = load_settings()
-    for model, mode in (("openai/gpt-4o-mini", "json_schema"), ("offline/rubric", "json_schema")):
-        g = Gateway(s, ModelChoice(model=model, fallbacks=[]))
-        assert g._choose_structured_mode(litellm) == mode, model
-    assert Gateway(s, ModelChoice(model="scripted/x", fallbacks=[]))._choose_structured_mode(litellm) == "json_mode"
+    assert choose_mode(litellm, "openai/gpt-4o-mini", "auto") == "json_schema"
+    assert choose_mode(litellm, "scripted/x", "auto") == "json_mode"  # unknown to litellm's map
+    assert choose_mode(litellm, "scripted/x", "tools") == "tools"  # config forces it
+    g = Gateway(s, ModelChoice(model="offline/rubric", fallbacks=[]))
+    g.ready()
+    assert g.structured_mode == "json_schema"
 
 
 def test_personal_data_never_reaches_the_provider_and_replies_are_restored(scripted):
@@ -183,7 +185,7 @@ def test_personal_data_never_reaches_the_provider_and_replies_are_restored(scrip
     scripted.replies.append(reply)
     msgs = [{"role": "user", "content": "We share one key sk-abc123def456ghi789jkl and mail ops@acme.example "
                                         "from 10.1.2.3, card 4111 1111 1111 1111."}]
-    value, _ = gateway().structured("interpret", msgs, RubricUpdate)
+    value, _ = gateway(scripted).structured("interpret", msgs, RubricUpdate)
     sent = json.dumps(scripted.requests[0])
     for secret in ("sk-abc123def456ghi789jkl", "ops@acme.example", "10.1.2.3", "4111 1111 1111 1111"):
         assert secret not in sent
@@ -195,14 +197,14 @@ def test_personal_data_never_reaches_the_provider_and_replies_are_restored(scrip
 def test_redaction_can_be_turned_off(scripted):
     scripted.replies.append(GOOD)
     msgs = [{"role": "user", "content": "mail ops@acme.example"}]
-    gateway(redact_pii=False).structured("interpret", msgs, RubricUpdate)
+    gateway(scripted, redact_pii=False).structured("interpret", msgs, RubricUpdate)
     assert "ops@acme.example" in json.dumps(scripted.requests[0])
 
 
 def test_streamed_tokens_have_placeholders_restored(scripted):
     scripted.replies.append("Shall I send the report to [EMAIL_1] then?")
     got: list[str] = []
-    text, _ = gateway().text("ask", [{"role": "user", "content": "send it to ops@acme.example"}], on_token=got.append)
+    text, _ = gateway(scripted).text("ask", [{"role": "user", "content": "send it to ops@acme.example"}], on_token=got.append)
     assert text == "Shall I send the report to ops@acme.example then?"
     assert "".join(got).strip() == text
     assert "[EMAIL" not in "".join(got)
@@ -211,7 +213,7 @@ def test_streamed_tokens_have_placeholders_restored(scripted):
 def test_budget_stops_paid_calls_and_hands_over_to_the_offline_engine(scripted):
     from agent.gateway import budget
 
-    g = gateway(offline=True, budget_usd=0.01)
+    g = gateway(scripted, offline=True, budget_usd=0.01)
     scripted.replies.append(GOOD)
     with budget.session_spend(0.0):
         value, calls = g.structured("interpret", MSGS, RubricUpdate)
@@ -221,7 +223,7 @@ def test_budget_stops_paid_calls_and_hands_over_to_the_offline_engine(scripted):
         value, calls = g.structured("interpret", MSGS, RubricUpdate)
         assert len(scripted.requests) == n and calls[0].note == "budget_exceeded"
         assert calls[0].model.startswith("offline")
-    no_offline = gateway(budget_usd=0.01)
+    no_offline = gateway(scripted, budget_usd=0.01)
     with budget.session_spend(0.05):
         value, calls = no_offline.structured("interpret", MSGS, RubricUpdate)
         assert value is None and not calls[0].ok and "budget" in calls[0].error
@@ -230,19 +232,18 @@ def test_budget_stops_paid_calls_and_hands_over_to_the_offline_engine(scripted):
 def test_every_model_down_stops_with_one_message_and_resumes_from_the_same_question(scripted):
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agent.interview.session import Interview
 
     saver = InMemorySaver()
     down = litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")
     scripted.replies.extend([down, down])
-    iv = Interview(load_settings(), "down", saver, gateway(fallbacks=["scripted/backup"]))
+    iv = interview(gateway(scripted, fallbacks=["scripted/backup"]), "down", saver)
     first = iv.start()
     said = iv.reply("Everything goes through our LiteLLM proxy.")
     assert said == [] and iv.outage and "No model could be reached" in iv.outage
     assert iv.state["current"] == "q1" and not iv.state.get("answers")
     assert iv.state["messages"][-1]["content"] == "Everything goes through our LiteLLM proxy."  # kept
     scripted.replies.extend([GOOD, "And when a provider fails?"])
-    again = Interview(load_settings(), "down", saver, gateway(fallbacks=["scripted/backup"]))
+    again = interview(gateway(scripted, fallbacks=["scripted/backup"]), "down", saver)
     assert again.start() == first[-1:]  # the same open question
     again.reply("Everything goes through our LiteLLM proxy.")
     assert again.outage is None and again.state["answers"]["q1"]["score"] == 2

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from agent.core.evidence import quote_in
-from agent.offline.interpret import interpret, load_lexicon
-from agent.offline.lexicon import Lexicon, LexiconError
 from agent.core.rubric import load_rubric
 from agent.core.schemas import InterpretContext, QuestionBrief, RubricUpdate
+from agent.offline.interpret import interpret, load_lexicon
+from agent.offline.lexicon import Lexicon, LexiconError
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "offline_cases.yaml").read_text(encoding="utf-8"))
 RUBRIC = load_rubric()

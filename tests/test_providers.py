@@ -27,8 +27,8 @@ import pytest
 import yaml
 
 from agent.common.config import Settings
+from agent.app import App, build_gateway
 from agent.interview.session import Interview
-from agent.gateway.router import Gateway
 from tests.cassettes import generate
 
 pytestmark = [pytest.mark.vcr, pytest.mark.block_network]
@@ -140,16 +140,21 @@ def settings(model: str = OPENAI, **update) -> Settings:
                                          "num_retries": 0, **update})
 
 
-def new_interview(s: Settings, name: str = "t", saver=None, on_token=None) -> Interview:
+def new_interview(s: Settings, name: str = "t", saver=None, stream: bool = False) -> Interview:
+    """A session on `s`'s model; `stream`: the questions stream, as in the terminal and the page."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    return Interview(s, name, saver or InMemorySaver(), Gateway(s), on_token=on_token)
+    return App(s).interview(name, saver or InMemorySaver(), stream_tokens=stream)
 
 
-def run(iv: Interview, replies: list[str]) -> list[str]:
+def run(iv: Interview, replies: list[str], on_token=None) -> list[str]:
+    """Start and feed replies; every assistant message. Streamed text goes to `on_token`."""
     out = list(iv.start())
     for r in replies:
-        out.extend(iv.reply(r))
+        for token in iv.stream_reply(r):
+            if on_token is not None:
+                on_token(token)
+        out.extend(iv.said)
     return out
 
 
@@ -200,9 +205,9 @@ def test_whole_interview_through_openai(vcr):
     import litellm
 
     tokens: list[str] = []
-    iv = new_interview(settings(OPENAI), on_token=tokens.append)
+    iv = new_interview(settings(OPENAI), stream=True)
     assert iv.services.gateway.known_provider
-    msgs = run(iv, FULL)
+    msgs = run(iv, FULL, tokens.append)
     assert iv.services.gateway.structured_mode == "json_schema"  # litellm: gpt-4o-mini supports it
     result = check_whole_interview(iv, msgs, "gpt-4o-mini")
     # Cost from litellm's cost map, per call, summed in the report.
@@ -225,8 +230,8 @@ def test_whole_interview_through_openai(vcr):
 
 def test_whole_interview_through_anthropic(vcr):
     tokens: list[str] = []
-    iv = new_interview(settings(ANTHROPIC), on_token=tokens.append)
-    msgs = run(iv, FULL)
+    iv = new_interview(settings(ANTHROPIC), stream=True)
+    msgs = run(iv, FULL, tokens.append)
     # litellm 1.110's map knows neither schema nor tool support for this model: JSON mode, with the
     # schema in the system prompt (litellm drops response_format json_object for Anthropic).
     assert iv.services.gateway.structured_mode == "json_mode"
@@ -246,8 +251,8 @@ def test_whole_interview_through_anthropic(vcr):
 
 def test_first_turns_through_ollama(vcr):
     tokens: list[str] = []
-    iv = new_interview(settings(OLLAMA), on_token=tokens.append)
-    msgs = run(iv, FULL[:3])
+    iv = new_interview(settings(OLLAMA), stream=True)
+    msgs = run(iv, FULL[:3], tokens.append)
     st = iv.state
     assert iv.services.gateway.structured_mode == "json_mode"
     assert {"q1", "q2", "q3"} <= set(st["answers"]) and st["current"] == "q4"
@@ -278,7 +283,7 @@ def test_litellm_proxy_with_a_virtual_key(vcr, emulator, monkeypatch):
     assert {u for u, _, _ in exchanges(vcr)} == {f"{PROXY}/chat/completions"}
     monkeypatch.delenv("LITELLM_API_KEY")
     with pytest.raises(ConfigError, match="needs OPENAI_API_KEY"):
-        Gateway(s)
+        build_gateway(s)
 
 
 # -- structured output ----------------------------------------------------------------------------
@@ -359,7 +364,7 @@ def test_rate_limited_primary_falls_back(vcr, emulator):
 def test_every_model_down_stops_with_one_message_and_resumes(vcr, emulator, tmp_path, capsys):
     """`aiops-assess chat --session acme`: both models down → one message, exit 3, saved; the same
     command later resumes from the same question."""
-    from agent.faces.cli import EXIT_OK, EXIT_UNAVAILABLE
+    from agent.faces.exits import EXIT_OK, EXIT_UNAVAILABLE
     from agent.faces.terminal import run_chat
 
     emulator.fail("openai", "unavailable")
@@ -458,8 +463,8 @@ def test_personal_data_never_reaches_the_provider(vcr):
 # -- streaming -------------------------------------------------------------------------------------
 def test_questions_stream_token_by_token(vcr):
     tokens: list[str] = []
-    iv = new_interview(settings(OPENAI), on_token=tokens.append)
-    msgs = run(iv, FULL[:1])
+    iv = new_interview(settings(OPENAI), stream=True)
+    msgs = run(iv, FULL[:1], tokens.append)
     assert len(tokens) >= 5 and "".join(tokens).strip() == msgs[-1]
     ask = iv.state["calls"][-1]
     assert ask["task"] == "ask" and ask["ok"] and ask["completion_tokens"] > 0 and ask["cost_usd"] > 0
@@ -471,15 +476,15 @@ def test_questions_stream_token_by_token(vcr):
 
 
 def test_summary_streams_from_anthropic_events(vcr):
-    from agent.interview.nodes.report import _summary_context
     from agent.core.prompts import render
     from agent.core.rubric import load_rubric
     from agent.core.scoring import score
+    from agent.interview.nodes.report import _summary_context
 
     rubric = load_rubric()
     ctx = _summary_context(rubric, score(rubric, SAMPLE["expected"]["answers"]))
     tokens: list[str] = []
-    text, calls = Gateway(settings(ANTHROPIC)).text("summary", render("summary", ctx), on_token=tokens.append)
+    text, calls = build_gateway(settings(ANTHROPIC)).text("summary", render("summary", ctx), on_token=tokens.append)
     assert text and len(tokens) >= 3 and "".join(tokens).strip() == text
     assert calls[0].ok and calls[0].prompt_tokens > 0 and calls[0].completion_tokens > 0
     assert "event: content_block_delta" in response_text(exchanges(vcr)[0][2])
@@ -489,7 +494,7 @@ def test_summary_streams_from_anthropic_events(vcr):
 @pytest.mark.vcr(record_mode="none")
 def test_an_unrecorded_request_fails():
     """Replaying, a request the cassette lacks is an error, never a call to the network."""
-    text, calls = Gateway(settings(OPENAI)).text("ask", [{"role": "user", "content": "Not in any cassette."}])
+    text, calls = build_gateway(settings(OPENAI)).text("ask", [{"role": "user", "content": "Not in any cassette."}])
     assert text is None and not calls[0].ok
     assert "Can't play back" in calls[0].error or "CannotOverwriteExistingCassette" in calls[0].error
 

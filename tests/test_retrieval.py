@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from agent.common.config import load_settings
+from agent.common.paths import KNOWLEDGE_DIR
 from agent.retrieval.embeddings import (
     WORDLLAMA,
     EmbedderUnavailable,
@@ -31,9 +32,8 @@ from agent.retrieval.embeddings import (
     WordLlamaEmbedder,
     build_embedder,
 )
-from agent.retrieval.store import IndexUnavailable
-from agent.common.paths import KNOWLEDGE_DIR
 from agent.retrieval.retriever import CorpusMissing, Filter, Retriever, load_framework_chunks
+from agent.retrieval.store import IndexUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -502,7 +502,7 @@ def test_an_onnx_download_that_hangs_gives_up_after_the_timeout(monkeypatch):
 
     release = threading.Event()
 
-    def hang(self, input):  # noqa: A002 - chromadb's parameter name
+    def hang(self, input):
         release.wait(30)
         return []
 
@@ -535,7 +535,7 @@ class _FakeOpenAIEmbeddings(BaseHTTPRequestHandler):
 
     requests: list[dict] = []
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "authorization": self.headers.get("Authorization"),
                                     "body": body})

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agent.observability import tracing
-from agent.common.privacy import mask, mask_text
 from agent.core.prompts import prompt_versions
-from tests.helpers import new_interview, run_script
-from tests.test_interview_graph import FULL
+from agent.observability import tracing
+from tests.helpers import FULL, new_interview, run_script
 
 KEYS = {"LANGFUSE_PUBLIC_KEY": "pk-lf-aiops-assess-test", "LANGFUSE_SECRET_KEY": "sk-lf-aiops-assess-test",
         "LANGFUSE_BASE_URL": "http://127.0.0.1:9"}
@@ -121,7 +119,7 @@ def test_one_trace_for_the_session_with_a_span_per_node(full_run):
     assert all(_attrs(t)["langfuse.internal.as_root"] for t in turns)
     by_id = {s.context.span_id: s for s in spans}
     nodes = [s for s in spans if _attrs(s)["langfuse.observation.type"] == "span" and s.name != "turn"]
-    assert NODES <= {s.name for s in nodes}
+    assert {s.name for s in nodes} >= NODES
     assert all(by_id[s.parent.span_id].name == "turn" for s in nodes)
 
 
@@ -200,17 +198,13 @@ def test_the_same_trace_across_turns_and_restarts(traced):
     assert len(traces["restart-me"]) == 1 and traces["restart-me"] != traces["someone-else"]
 
 
-def test_streamed_and_failed_calls_are_generations_too_but_only_inside_a_turn(traced):
+def test_streamed_and_failed_calls_are_generations_too_but_only_inside_a_turn(traced, scripted):
     import litellm
 
     from agent.common.config import load_settings
-    from agent.gateway.router import Gateway
-    from agent.gateway.models import ModelChoice
-    from tests.scripted_provider import install
+    from tests.scripted_provider import scripted_gateway
 
-    scripted = install()
-    settings = load_settings().model_copy(update={"num_retries": 0})
-    gw = Gateway(settings, ModelChoice(model="scripted/primary", fallbacks=[]))
+    gw = scripted_gateway(load_settings().model_copy(update={"num_retries": 0}), scripted)
     msgs = [{"role": "user", "content": f"Read this: {LEAKY}"}]
     scripted.replies.extend(["Not traced.", "How do your applications reach AI models?",
                              litellm.ServiceUnavailableError("down", llm_provider="scripted", model="primary")])
@@ -249,34 +243,6 @@ def test_score_comments_are_masked(traced):
     (q1,), total = [s for s in traced.scores if s["name"] == "q1"], [s for s in traced.scores if s["name"] == "total"]
     assert q1["comment"] == "mail me at [EMAIL], key [API_KEY]"
     assert total[0]["value"] == 2 and "level" not in {s["name"] for s in traced.scores}  # partial: no level
-
-
-@pytest.mark.parametrize("text, expected", [
-    (LEAKY, "mail me at [EMAIL], key [API_KEY]"),
-    ("Authorization: Bearer abc.DEF-123_456", "Authorization: Bearer [API_KEY]"),
-    ("AWS AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnopqrstuvwxyz0123", "AWS [API_KEY] and [API_KEY]"),
-    ("pk-lf-0123456789abcdef", "[API_KEY]"),
-    ("hash 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.", "hash [API_KEY]."),
-    ("secret QWxhZGRpbjpvcGVuIHNlc2FtZQ9xYWxhZGRpbjpvcGVu==", "secret [API_KEY]"),
-    ("card 4111 1111 1111 1111, order 4111-1111-1111-1112", "card [CARD], order 4111-1111-1111-1112"),
-    ("call +1 (555) 123-4567 or 06 12 34 56 78 or 0612345678", "call [PHONE] or [PHONE] or [PHONE]"),
-])
-def test_mask_text(text, expected):
-    assert mask_text(text) == expected
-    assert mask_text(expected) == expected  # idempotent
-
-
-def test_masking_leaves_ordinary_interview_text_alone():
-    text = ("On 2026-11-03 at 10:30 we had 10 000 000 requests and 1000000 tokens, 99.95% uptime, "
-            "server 192.168.100.200, LiteLLM v1.110.2, 3 providers, $5,000 a month; see "
-            "knowledge/transition-guides/level-2-to-3/week-1-2-blocks and prompt 1a2b3c4d5e6f.")
-    assert mask_text(text) == text
-
-
-def test_mask_walks_nested_data():
-    data = {"messages": [{"role": "user", "content": LEAKY}], "n": 3, "t": ("jane.doe@example.com",)}
-    assert mask(data) == {"messages": [{"role": "user", "content": "mail me at [EMAIL], key [API_KEY]"}],
-                          "n": 3, "t": ("[EMAIL]",)}
 
 
 # --- off, and failing ------------------------------------------------------------------------------

@@ -21,11 +21,6 @@ from agent.core.transitions import (
 SEED = (KNOWLEDGE_DIR / "AI_OPS_MATURITY_MODEL.md").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def transitions():
-    return load_transitions()
-
-
 @pytest.fixture()
 def raw():
     return yaml.safe_load(TRANSITIONS_PATH.read_text(encoding="utf-8"))

@@ -9,10 +9,23 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import cli, cli_env
-from tests.test_interview_graph import FULL, SAMPLE
-from tests.web_helpers import (CHROMIUM, INPUT, answered, click_and_wait, last_bot, launch_chromium, open_page,
-                               rev, send, session_name, user_count, wait_loaded, wait_turn,
-                               web_server)
+from tests.helpers import FULL, SAMPLE
+from tests.web_helpers import (
+    CHROMIUM,
+    INPUT,
+    answered,
+    click_and_wait,
+    last_bot,
+    launch_chromium,
+    open_page,
+    rev,
+    send,
+    session_name,
+    user_count,
+    wait_loaded,
+    wait_turn,
+    web_server,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

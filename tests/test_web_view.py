@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.faces.web import view as view
 from agent.common.config import load_settings
+from agent.faces.web import view as view
 from tests.helpers import cli, cli_env
 
 
@@ -80,9 +80,10 @@ def test_public_host_needs_auth_or_insecure(tmp_path):
 def test_a_failing_turn_is_a_message_and_keeps_the_reply(monkeypatch, caplog):
     from contextlib import contextmanager
 
+    from agent.app import App
     from agent.faces.web.page import WebChat
 
-    app = WebChat(load_settings())
+    app = WebChat(App(load_settings()))
     app.blocks()
 
     @contextmanager

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.common.paths import DEFAULT_CONFIG_PATH
-
-OFFLINE_MODEL = "offline/rubric"
+from agent.common.providers import OFFLINE_MODEL
 
 
 class ConfigError(Exception):

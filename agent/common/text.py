@@ -1,12 +1,28 @@
-"""Cleaning a reply before it enters the interview (pure)."""
+"""Text normalisation shared by every layer (pure): cleaning a reply, the matching form used to
+compare quotes and commands, word stems, and making user text safe to print.
+
+`offline/text.py` keeps its own offset-preserving lower-casing on purpose: the offline reader slices
+evidence out of the reply by offset, which a normalisation that changes lengths would break.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"',
+        "\u2013": "-", "\u2014": "-", "\u2212": "-",
+        "\u00a0": " ", "\u2026": "...",
+    }
+)
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def clean_reply(text: str, max_chars: int) -> tuple[str, list[str]]:
@@ -29,3 +45,28 @@ def clean_reply(text: str, max_chars: int) -> tuple[str, list[str]]:
         notices.append(f"Your reply was long, so I read only its first {len(text):,} characters "
                        f"(the limit is {max_chars:,}; set input.max_reply_chars to change it).")
     return text, notices
+
+
+def normalize(text: str) -> str:
+    """Case-, whitespace- and punctuation-style-insensitive form used for matching ("Don’t" and
+    "don't", "a—b" and "a-b", runs of spaces and line breaks)."""
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+    return _WS.sub(" ", text).strip()
+
+
+def squash(text: str) -> str:
+    """Whitespace runs (line breaks included) as single spaces, trimmed."""
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def stemmer():
+    """The one English Snowball stemmer (PyStemmer) every stemmed match uses."""
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> list[str]:
+    """Lower-cased word stems of a text."""
+    return stemmer().stemWords(_WORD.findall(text.lower().replace("'", "")))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord, KnownAnswer, RubricUpdate
+from agent.core.scoring import level_text, score
 
 
 def merge(answers: Mapping[str, dict], update: RubricUpdate, *, turn: int, current: str | None,
@@ -43,9 +44,6 @@ def known_answers(rubric: Rubric, answers: Mapping[str, dict]) -> list[KnownAnsw
 
 def scores_line(rubric: Rubric, answers: Mapping[str, dict]) -> str:
     """'Gateway 2.0 · Observability 1.5 · ... · total 14 from 8 answers (Level 1–3, provisional)'"""
-    from agent.reporting.report import level_text
-    from agent.core.scoring import score
-
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
     dims = " · ".join(f"{d.name} {d.score:.1f}" for d in result.dimensions if d.score is not None)
     return (f"{dims or 'no scores yet'} · total {result.total} from {len(result.answers)} answers "

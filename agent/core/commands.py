@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from agent.common.text import normalize
+
 Command = Literal["skip", "back", "finish", "confirm"]
 
 _PLAIN = {
@@ -25,17 +27,13 @@ _CONFIRM = re.compile(
 )
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().lower().replace("\u2019", "'"))
-
-
 def parse_command(text: str, *, confirming: bool = False) -> Command | None:
     """The command a reply expresses, or None for an ordinary answer.
 
     `confirming` is True while the interviewee is looking at the summary of understanding, where
     a plain "yes" confirms it.
     """
-    t = _norm(text)
+    t = normalize(text)
     if confirming and _CONFIRM.match(t):
         return "confirm"
     for name, pattern in _PLAIN.items():

@@ -8,20 +8,11 @@ of, so long as the rest matches literally.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
+from agent.common.text import normalize
 from agent.core.schemas import RubricUpdate, ScoredAnswer
 
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "`": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"',
-        "\u2013": "-", "\u2014": "-", "\u2212": "-",
-        "\u00a0": " ", "\u2026": "...",
-    }
-)
-_WS = re.compile(r"\s+")
 _EDGE_PUNCT = " \t\n\"'.,;:!?()[]{}-…"
 MIN_QUOTE_CHARS = 3
 # Words aimed at the assessor rather than describing practice: never evidence for a score.
@@ -31,12 +22,6 @@ _INSTRUCTION = re.compile(
     r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bas\s+an?\s+ai\s+language\s+model\b",
     re.IGNORECASE | re.DOTALL,
 )
-
-
-def normalize(text: str) -> str:
-    """Case-, whitespace- and punctuation-style-insensitive form used for matching."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
-    return _WS.sub(" ", text).strip()
 
 
 def quote_in(quote: str, sources: Iterable[str]) -> bool:

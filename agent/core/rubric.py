@@ -8,25 +8,22 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import RUBRIC_PATH
+from agent.common.strict import StrictModel
 
 QUESTION_IDS = tuple(f"q{i}" for i in range(1, 13))
 DIMENSION_IDS = ("gateway", "observability", "memory", "orchestration", "cost", "security")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Option(_Strict):
+class Option(StrictModel):
     score: int = Field(ge=0, le=5)
     label: str
 
 
-class Question(_Strict):
+class Question(StrictModel):
     id: str
     topic: str  # a short name for lists, e.g. "Tracing"
     dimension: str
@@ -36,7 +33,7 @@ class Question(_Strict):
     options: list[Option]
 
     @model_validator(mode="after")
-    def _six_options_in_order(self) -> "Question":
+    def _six_options_in_order(self) -> Question:
         scores = [o.score for o in self.options]
         if scores != [0, 1, 2, 3, 4, 5]:
             raise ValueError(f"{self.id}: options must be scored 0..5 in order, got {scores}")
@@ -47,12 +44,12 @@ class Question(_Strict):
         return self.options[score].label
 
 
-class TableRow(_Strict):
+class TableRow(StrictModel):
     question: str
     descriptors: list[str] = Field(min_length=6, max_length=6)
 
 
-class Dimension(_Strict):
+class Dimension(StrictModel):
     id: str
     name: str
     section: str
@@ -60,25 +57,25 @@ class Dimension(_Strict):
     table: list[TableRow]
 
 
-class Level(_Strict):
+class Level(StrictModel):
     level: int = Field(ge=0, le=5)
     name: str
     summary: str
     hallmarks: list[str]
 
 
-class Band(_Strict):
+class Band(StrictModel):
     level: int = Field(ge=0, le=5)
     min: int
     max: int
 
 
-class Discrepancy(_Strict):
+class Discrepancy(StrictModel):
     question: str
     note: str
 
 
-class Rubric(_Strict):
+class Rubric(StrictModel):
     version: str
     source: str
     levels: list[Level]
@@ -88,7 +85,7 @@ class Rubric(_Strict):
     discrepancies: list[Discrepancy] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Rubric":
+    def _consistent(self) -> Rubric:
         ids = tuple(q.id for q in self.questions)
         if ids != QUESTION_IDS:
             raise ValueError(f"questions must be q1..q12 in order, got {list(ids)}")

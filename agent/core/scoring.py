@@ -98,3 +98,11 @@ def score(rubric: Rubric, answers: Mapping[str, int]) -> Assessment:
         target_level_name=rubric.level(tgt).name,
         dimensions=dims,
     )
+
+
+def level_text(rubric: Rubric, a: Assessment) -> str:
+    """'Level 2 (Organized)', or while the missing answers leave it open 'Level 1–3, provisional'."""
+    if a.level is not None:
+        return f"Level {a.level} ({rubric.level(a.level).name})"
+    lo, hi = a.level_range
+    return f"Level {lo}–{hi}, provisional"

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
+from agent.common.strict import StrictModel
 from agent.core.rubric import DIMENSION_IDS, QUESTION_IDS
 
 TRANSITIONS_PATH = KNOWLEDGE_DIR / "transitions.yaml"
@@ -22,11 +23,7 @@ ITEM_DIMENSIONS = (*DIMENSION_IDS, "general")
 _WEEKS = re.compile(r"^Week (\d+)-(\d+): ")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ChecklistItem(_Strict):
+class ChecklistItem(StrictModel):
     text: str
     dimensions: list[str] = Field(min_length=1)
     # Alternatives (any may hold); each maps question id -> minimum score (all must hold).
@@ -40,7 +37,7 @@ class ChecklistItem(_Strict):
         return [] if v is None else v
 
     @model_validator(mode="after")
-    def _known_ids(self) -> "ChecklistItem":
+    def _known_ids(self) -> ChecklistItem:
         bad = [d for d in self.dimensions if d not in ITEM_DIMENSIONS]
         if bad:
             raise ValueError(f"{self.text!r}: unknown dimension(s) {bad}")
@@ -76,7 +73,7 @@ class ChecklistItem(_Strict):
         return None if undecided else False
 
 
-class Block(_Strict):
+class Block(StrictModel):
     title: str
     items: list[ChecklistItem] = Field(min_length=1)
 
@@ -89,12 +86,12 @@ class Block(_Strict):
         return int(m.group(1)), int(m.group(2))
 
     @model_validator(mode="after")
-    def _title_has_weeks(self) -> "Block":
+    def _title_has_weeks(self) -> Block:
         _ = self.weeks
         return self
 
 
-class Guide(_Strict):
+class Guide(StrictModel):
     from_level: int = Field(alias="from", ge=0, le=4)
     to_level: int = Field(alias="to", ge=1, le=5)
     title: str
@@ -104,7 +101,7 @@ class Guide(_Strict):
     success_criteria: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_step(self) -> "Guide":
+    def _one_step(self) -> Guide:
         if self.to_level != self.from_level + 1:
             raise ValueError(f"guide {self.title!r} must go one level up, got {self.from_level}->{self.to_level}")
         return self
@@ -119,33 +116,33 @@ class Guide(_Strict):
         return f"Transition Guides › {self.heading} › {block.title}"
 
 
-class Kpi(_Strict):
+class Kpi(StrictModel):
     name: str
     target: str
     frequency: str
 
 
-class LevelKpis(_Strict):
+class LevelKpis(StrictModel):
     level: int = Field(ge=0, le=5)
     tracking: str
     metrics: list[Kpi]
 
 
-class Profile(_Strict):
+class Profile(StrictModel):
     level: int = Field(ge=0, le=5)
     lines: list[str] = Field(min_length=1)
     people: str | None = None
     budget: str | None = None
 
     @model_validator(mode="after")
-    def _pointers_quote_lines(self) -> "Profile":
+    def _pointers_quote_lines(self) -> Profile:
         for ptr in (self.people, self.budget):
             if ptr is not None and ptr not in self.lines:
                 raise ValueError(f"profile L{self.level}: {ptr!r} is not one of its lines")
         return self
 
 
-class Transitions(_Strict):
+class Transitions(StrictModel):
     version: str
     source: str
     guides: list[Guide]
@@ -153,7 +150,7 @@ class Transitions(_Strict):
     profiles: list[Profile]
 
     @model_validator(mode="after")
-    def _complete(self) -> "Transitions":
+    def _complete(self) -> Transitions:
         if [g.from_level for g in self.guides] != [0, 1, 2, 3, 4]:
             raise ValueError("guides must be L0->L1 .. L4->L5 in order")
         if [k.level for k in self.kpis] != list(range(6)):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 
+
 def understanding_line(rubric: Rubric, record: AnswerRecord) -> str:
     """One answer in plain words, e.g. 'q3 Tracing — Yes, basic request/response logs (2/5) —
     you said: “we log every prompt and response”'."""

@@ -50,7 +50,7 @@ class Expected(BaseModel):
         return {q: v[q] for q in QUESTION_IDS}
 
     @model_validator(mode="after")
-    def _total_is_the_sum(self) -> "Expected":
+    def _total_is_the_sum(self) -> Expected:
         s = sum(self.answers.values())
         if self.total != s:
             raise ValueError(f"total: {self.total} is not the sum of the answers ({s})")

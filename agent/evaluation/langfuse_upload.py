@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 import urllib.parse
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from agent.evaluation.interviews import RecordedInterview
 from agent.common.privacy import mask
 from agent.core.rubric import QUESTION_IDS
+from agent.evaluation.interviews import RecordedInterview
 
 DATASET_NAME = "aiops-assess-interviews"
 EXPERIMENT_NAME = "aiops-assess eval"
@@ -69,7 +69,7 @@ def client_from_env(**options: Any) -> Any:
 
 
 def default_run_name(results: dict, now: datetime | None = None) -> str:
-    ts = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ts = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{results['model']} {results['mode']} {ts}"
 
 

@@ -10,10 +10,10 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
+from agent.core.rubric import Rubric
 from agent.evaluation.interviews import RecordedInterview
 from agent.evaluation.metrics import aggregate, score_item, stability
 from agent.evaluation.runner import Run
-from agent.core.rubric import Rubric
 
 
 def summarize(rubric: Rubric, interviews: Sequence[RecordedInterview], runs: Sequence[Run], *,

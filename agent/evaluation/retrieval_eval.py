@@ -32,7 +32,7 @@ class RetrievalQuery(BaseModel):
     split: Literal["dev", "test", "holdout"]
 
     @model_validator(mode="after")
-    def _style_matches(self) -> "RetrievalQuery":
+    def _style_matches(self) -> RetrievalQuery:
         if (self.style == "out_of_scope") != (not self.expected):
             raise ValueError(f"{self.id}: out_of_scope queries (and only they) have no expected chunks")
         return self
@@ -45,7 +45,7 @@ class RetrievalSet(BaseModel):
     queries: list[RetrievalQuery] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "RetrievalSet":
+    def _unique(self) -> RetrievalSet:
         ids = [q.id for q in self.queries]
         if len(ids) != len(set(ids)):
             raise ValueError("query ids must be unique")

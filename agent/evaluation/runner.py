@@ -15,14 +15,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agent.common.config import Settings
-from agent.interview.context import Services
+from agent.app import App
+from agent.common.text import clean_reply
+from agent.core.calls import CallRecord, Usage
 from agent.evaluation.interviews import RecordedInterview
 from agent.evaluation.transcript import guesser
+from agent.interview.context import Services
 from agent.interview.reading import read_reply
-from agent.gateway.router import CallRecord, Gateway
-from agent.core.rubric import Rubric
-from agent.common.text import clean_reply
 
 Mode = Literal["transcript", "simulate"]
 MAX_SIMULATED_TURNS = 60
@@ -47,14 +46,9 @@ class Run(BaseModel):
 
 
 def _usage(calls: Sequence[CallRecord]) -> dict:
-    return {
-        "model_calls": len(calls),
-        "prompt_tokens": sum(c.prompt_tokens for c in calls),
-        "completion_tokens": sum(c.completion_tokens for c in calls),
-        "cost_usd": round(sum(c.cost_usd for c in calls), 6),
-        "model_latency_ms": round(sum(c.latency_ms for c in calls), 1),
-        "models": sorted({c.model for c in calls if c.ok}),
-    }
+    u = Usage.of(calls)
+    return {"model_calls": u.model_calls, "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+            "cost_usd": u.cost_usd, "model_latency_ms": u.latency_ms, "models": u.models}
 
 
 def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run:
@@ -84,17 +78,16 @@ def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run
     )
 
 
-def run_simulated(settings: Settings, rubric: Rubric, gateway: Gateway, iv: RecordedInterview,
-                  repeat: int = 0, simulator_factory: Callable | None = None) -> Run:
+def run_simulated(app: App, iv: RecordedInterview, repeat: int = 0,
+                  simulator_factory: Callable | None = None) -> Run:
     """A whole interview through the graph, the interviewee played by a simulator."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agent.evaluation.simulator import make_simulator
-    from agent.interview.session import Interview
 
     t0 = time.perf_counter()
-    agent = Interview(settings, f"eval-{iv.id}-{repeat}", InMemorySaver(), gateway, rubric=rubric)
-    sim = (simulator_factory or make_simulator)(iv, rubric, gateway)
+    agent = app.interview(f"eval-{iv.id}-{repeat}", InMemorySaver())
+    sim = (simulator_factory or make_simulator)(iv, app.rubric, app.gateway)
     said = agent.start()
     turns = 0
     while not agent.is_done and turns < MAX_SIMULATED_TURNS:
@@ -112,9 +105,7 @@ def run_simulated(settings: Settings, rubric: Rubric, gateway: Gateway, iv: Reco
 
 
 def run_all(
-    settings: Settings,
-    rubric: Rubric,
-    gateway: Gateway,
+    app: App,
     interviews: Sequence[RecordedInterview],
     *,
     mode: Mode = "transcript",
@@ -129,9 +120,9 @@ def run_all(
         iv, k = job
         try:
             if mode == "simulate":
-                res = run_simulated(settings, rubric, gateway, iv, k)
+                res = run_simulated(app, iv, k)
             else:
-                res = run_transcript(Services(settings=settings, rubric=rubric, gateway=gateway, session=iv.id), iv, k)
+                res = run_transcript(app.services(iv.id), iv, k)
         except Exception as exc:  # noqa: BLE001 - one broken run must not end the batch
             res = Run(id=iv.id, repeat=k, predicted={}, model_calls=0, prompt_tokens=0, completion_tokens=0,
                       cost_usd=0.0, model_latency_ms=0.0, seconds=0.0, user_turns=0, finished=False,

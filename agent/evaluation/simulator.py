@@ -16,11 +16,13 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.evaluation.interviews import RecordedInterview
-from agent.evaluation.transcript import guesser
-from agent.gateway.router import CallRecord, Gateway
+from agent.common.providers import is_offline
+from agent.core.calls import CallRecord
 from agent.core.prompts import render
 from agent.core.rubric import Rubric
+from agent.evaluation.interviews import RecordedInterview
+from agent.evaluation.transcript import guesser
+from agent.gateway.router import Gateway
 
 
 class ScriptedInterviewee:
@@ -88,6 +90,6 @@ class LLMInterviewee:
 
 def make_simulator(iv: RecordedInterview, rubric: Rubric, gateway: Gateway):
     """The LLM interviewee when a model is available, the scripted one with the offline engine."""
-    if gateway.model.startswith("offline/"):
+    if is_offline(gateway.model):
         return ScriptedInterviewee(iv, rubric)
     return LLMInterviewee(iv, rubric, gateway)

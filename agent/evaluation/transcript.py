@@ -13,8 +13,8 @@ import math
 from collections import Counter
 
 from agent.core.phrasing import load_phrasing
-from agent.retrieval.expansion import content_stems, load_expander
 from agent.core.rubric import Rubric
+from agent.retrieval.expansion import content_stems, load_expander
 
 _GENERIC = set(content_stems("ai model models team teams organization organisation application applications "
                              "today currently use using system systems"))

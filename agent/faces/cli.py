@@ -1,8 +1,8 @@
-"""The terminal face: `aiops-assess chat | sessions | report`.
+"""`aiops-assess`: the command line, dispatching to the faces (terminal chat, web, session and
+index commands, evaluation).
 
-Only argument parsing, input/output and error messages live here; the interview itself is the
-graph, driven through agent.interview.session. Heavy modules are imported inside the commands so the
-first question appears at once.
+Only argument parsing and error messages live here. Heavy modules are imported inside the
+commands, so `chat` prints its first question at once.
 """
 
 from __future__ import annotations
@@ -11,17 +11,7 @@ import argparse
 import sys
 from datetime import datetime
 
-EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 2, 3, 130
-
-HELP = """\
-Answer in your own words; I map what you say onto the questionnaire.
-  /status   answered questions and scores so far
-  /skip     skip this question          /back    go back to the previous question
-  /finish   review my understanding and get the report now
-  /report   print the report (once finished)
-  /quit     stop here; progress is saved (resume with --session NAME)
-  /help     this help
-You can also say "what are the options?", "why does this matter?" or "actually, we do have X now"."""
+from agent.faces.exits import EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,8 +63,8 @@ def _retrieval_errors() -> tuple[type[Exception], ...]:
     errors: list[type[Exception]] = []
     if "agent.retrieval.retriever" in sys.modules:
         from agent.retrieval.embeddings import EmbedderUnavailable
-        from agent.retrieval.store import IndexUnavailable
         from agent.retrieval.retriever import CorpusMissing
+        from agent.retrieval.store import IndexUnavailable
 
         errors += [CorpusMissing, EmbedderUnavailable, IndexUnavailable]
     if "agent.evaluation.interviews" in sys.modules:
@@ -91,8 +81,8 @@ def _retrieval_errors() -> tuple[type[Exception], ...]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from agent.common.config import ConfigError, load_settings
-    from agent.gateway.router import ModelUnavailable
     from agent.common.datafile import DataFileError
+    from agent.gateway.router import ModelUnavailable
     from agent.interview.store import SessionError
 
     try:

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from agent.common.config import Settings
-
-EXIT_OK, EXIT_BELOW_THRESHOLD = 0, 1
+from agent.common.providers import is_offline
+from agent.faces.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def add_arguments(p) -> None:
@@ -40,35 +40,34 @@ def run_eval(settings: Settings, args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from agent.app import App
     from agent.evaluation.interviews import load_interviews
     from agent.evaluation.results import summarize, write_outputs
     from agent.evaluation.runner import run_all
-    from agent.gateway.router import Gateway
-    from agent.core.rubric import load_rubric
 
     if args.repeat < 1 or (args.concurrency is not None and args.concurrency < 1):
         print("aiops-assess: --repeat and --concurrency must be at least 1", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.langfuse:  # fail before minutes of evaluation, not after
         from agent.evaluation.langfuse_upload import require_keys
 
         require_keys()
     console = Console(stderr=True)
-    rubric = load_rubric()
-    interviews = load_interviews(args.paths or None, rubric)
     if args.model:
         settings = settings.model_copy(update={"model": args.model})
-    gateway = Gateway(settings)
+    app = App(settings)
+    rubric, gateway = app.rubric, app.gateway
+    interviews = load_interviews(args.paths or None, rubric)
     if gateway.notice:
         console.print(f"note: {gateway.notice}")
     gateway.ready()
     mode = "simulate" if args.simulate else "transcript"
-    concurrency = args.concurrency or (1 if gateway.model.startswith("offline/") else 8)
+    concurrency = args.concurrency or (1 if is_offline(gateway.model) else 8)
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=not console.is_terminal) as bar:
         task = bar.add_task(f"{mode} · {gateway.model}", total=len(interviews) * args.repeat)
-        runs = run_all(settings, rubric, gateway, interviews, mode=mode, repeat=args.repeat,
+        runs = run_all(app, interviews, mode=mode, repeat=args.repeat,
                        concurrency=concurrency, on_done=lambda r: bar.advance(task))
     results = summarize(rubric, interviews, runs, mode=mode, model=gateway.model, repeat=args.repeat,
                         seconds=time.perf_counter() - t0)
@@ -101,4 +100,4 @@ def run_eval(settings: Settings, args) -> int:
     failed = thresholds_failed(m, args)
     for line in failed:
         print(f"aiops-assess: {line}", file=sys.stderr)
-    return EXIT_BELOW_THRESHOLD if failed else EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK

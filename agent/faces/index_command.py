@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from agent.common.config import Settings
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from agent.common.hints import command
+from agent.faces.exits import EXIT_FAILED, EXIT_OK
 
 
 def _retriever(settings: Settings):
@@ -35,7 +35,7 @@ def print_status(settings: Settings, as_json: bool = False) -> int:
         for d in st.documents:
             print(f"  - {d['name']}: {d['chunks']} chunks, {d['size']:,} bytes, added {d['added_at']} from {d['source']}")
     else:
-        print("Your documents: none (add Markdown or text with `aiops-assess index add PATH...`)")
+        print(f"Your documents: none (add Markdown or text with `{command('index add PATH...')}`)")
     if st.built_now:
         print(f"Built in {st.build_seconds:.2f} s.")
     return EXIT_OK
@@ -76,7 +76,7 @@ def remove(settings: Settings, name: str) -> int:
     if _retriever(settings).remove_document(name):
         print(f"removed {name}")
         return EXIT_OK
-    print(f"aiops-assess: no added document named {name!r}; see `aiops-assess index status`", file=sys.stderr)
+    print(f"aiops-assess: no added document named {name!r}; see `{command('index status')}`", file=sys.stderr)
     return EXIT_FAILED
 
 

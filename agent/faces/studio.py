@@ -16,29 +16,25 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.app import App
+from agent.common.config import load_settings
 from agent.interview.context import Services
 from agent.interview.graph import build_graph
 
 
 @functools.lru_cache(maxsize=1)
-def _shared():
-    """Settings, rubric and one model gateway for the server process."""
-    from agent.common.config import load_settings
-    from agent.gateway.router import Gateway
-    from agent.core.rubric import load_rubric
-
-    settings = load_settings()
-    return settings, load_rubric(), Gateway(settings)
+def _app() -> App:
+    """One composition root for the server process (config.yaml and the environment)."""
+    return App(load_settings())
 
 
-def services_for(config: dict | None, context: Any = None) -> Services:
+def services_for(config: Any, context: Any = None) -> Services:
     """The run's Services: as given, or built for the run's thread."""
     if isinstance(context, Services):
         return context
-    settings, rubric, gateway = _shared()
     thread = str(((config or {}).get("configurable") or {}).get("thread_id") or "studio")
     organization = context.get("organization") if isinstance(context, dict) else None
-    return Services(settings=settings, rubric=rubric, gateway=gateway, session=thread, organization=organization)
+    return _app().services(thread, organization=organization)
 
 
 class StudioGraph(CompiledStateGraph):

@@ -1,16 +1,28 @@
 """The terminal chat loop (rich): Markdown replies, a progress line, slash commands, and safe
-exits. Works interactively and with replies piped on stdin, one per line."""
+exits. Works interactively and with replies piped on stdin, one per line.
+
+Heavy modules (langgraph, litellm, the composition root) are imported after the opening message
+is printed, so the first question appears at once.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING, Any
 
-from agent.faces.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE, HELP
 from agent.common.config import Settings
+from agent.common.providers import is_known_provider
+from agent.common.hints import command
+from agent.core.answers import progress_line
+from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, QUIT, help_text
+from agent.faces.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
 
-LOCAL = {"/status", "/report", "/help", "/quit", "/exit", "/?"}
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from agent.interview.session import Interview
 
 
 class _Out:
@@ -50,7 +62,17 @@ class _Out:
 
 
 def _resume_hint(name: str) -> str:
-    return f"Progress saved. Resume with: aiops-assess chat --session {name}"
+    return f"Progress saved. Resume with: {command(f'chat --session {name}')}"
+
+
+def _done_hint(session: str) -> str:
+    ask = command(f'ask "..." --session {session}')
+    return (f"Saved. Report: {command(f'report --session {session}')}; more questions: "
+            f"{command(f'chat --session {session}')} or {ask}")
+
+
+FOLLOWUP_HINT = ("Ask me about next steps — “what should we do first?”, “which KPIs should we track?”, "
+                 "“how do we get to the next level on cost?”, “why did I get a 1 on tracing?” — or /quit.")
 
 
 def _watch_ctrl_c() -> threading.Event:
@@ -58,7 +80,7 @@ def _watch_ctrl_c() -> threading.Event:
     litellm imports) can surface as some other exception, which must still read as Ctrl-C."""
     pressed = threading.Event()
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: Any) -> None:
         pressed.set()
         raise KeyboardInterrupt
 
@@ -70,46 +92,47 @@ def run_chat(settings: Settings, session: str, organization: str | None = None) 
     """Run or resume the named interview until it ends, the user quits, or input runs out."""
     from agent.observability import tracing
 
+    previous = signal.getsignal(signal.SIGINT)
     try:
         return _chat(settings, session, organization)
     finally:
+        signal.signal(signal.SIGINT, previous)
         tracing.flush()  # send the session's trace before the process exits (no-op without Langfuse)
 
 
 def _chat(settings: Settings, session: str, organization: str | None) -> int:
-    from agent.gateway.router import Gateway
-    from agent.interview.store import open_checkpointer, session_path
+    from agent.interview.store import session_path
 
     ctrl_c = _watch_ctrl_c()
     out = _Out()
-    gateway = Gateway(settings)
     interactive = sys.stdin.isatty()
-    if not interactive:
+    if not interactive and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")
     new = not session_path(settings.sessions_dir, session).exists()
-    out.info(f"Session {session} ({'new' if new else 'resumed'}) · model {gateway.model} · /help for commands")
+    from agent.gateway.models import choose_model
+
+    choice = choose_model(settings)  # no litellm yet: which model, and what to say about it
+    out.info(f"Session {session} ({'new' if new else 'resumed'}) · model {choice.model} · /help for commands")
     if new:
         # The opening is fixed text: show it before langgraph and litellm have loaded (they take
         # seconds), while the interviewee reads. The graph's greet node writes the same message.
         from agent.core.phrasing import load_phrasing, opening_message
         from agent.core.rubric import load_rubric
 
-        out.assistant(opening_message(load_rubric(), load_phrasing(), gateway.notice))
-    gateway.warm_up()  # litellm imports in the background
-    if not gateway.known_provider:
-        shown = gateway.notice
-        gateway.ready()  # an unknown model string must fail (or fall back) now, not mid-interview
-        if gateway.notice and gateway.notice != shown:
-            out.info(gateway.notice)
-    with open_checkpointer(settings.sessions_dir, session) as saver:
-        from agent.interview.session import Interview
+        out.assistant(opening_message(load_rubric(), load_phrasing(), choice.notice))
+    from agent.app import App, build_gateway
 
-        iv = Interview(settings, session, saver, gateway, on_token=out.token if interactive else None,
-                       organization=organization)
+    app = App(settings, gateway=build_gateway(settings, choice))
+    app.warm_up()  # litellm imports and the index opens in the background
+    gateway = app.gateway
+    if not is_known_provider(choice.model):
+        gateway.ready()  # an unknown model string must fail (or fall back) now, not mid-interview
+        if gateway.notice and gateway.notice != choice.notice:  # compared with what was shown
+            out.info(gateway.notice)
+    with app.open_session(session, organization=organization, stream_tokens=interactive) as iv:
         if iv.is_done and not iv.waiting_for_reply:  # finished before follow-ups existed
-            out.info(f"This session is complete. Print its report with: aiops-assess report --session {session}")
+            out.info(f"This session is complete. Print its report with: {command(f'report --session {session}')}")
             return EXIT_OK
-        iv.services.warm_up_retriever()  # the index opens (or builds) while the interview runs
         opening = iv.start()
         if not new:
             for msg in opening:
@@ -117,53 +140,49 @@ def _chat(settings: Settings, session: str, organization: str | None) -> int:
         if iv.is_done:
             out.info(FOLLOWUP_HINT)
         try:
-            while True:
-                try:
-                    line = out.console.input("[bold cyan]you ›[/] ") if interactive else _read_line()
-                except EOFError:
-                    out.info(_done_hint(session) if iv.is_done else _resume_hint(session))
-                    return EXIT_OK
-                cmd = line.strip().lower()
-                if cmd in LOCAL:
-                    if cmd in ("/quit", "/exit"):
-                        out.info(_done_hint(session) if iv.is_done else _resume_hint(session))
-                        return EXIT_OK
-                    _local_command(cmd, iv, out)
-                    continue
-                if not interactive and line.strip():
-                    out.info(f"you › {line.strip()[:200]}")
-                was_done = iv.is_done
-                try:
-                    for msg in iv.reply(line):
-                        out.assistant(msg)
-                except Exception as exc:  # the checkpoint before this turn is intact
-                    if ctrl_c.is_set():
-                        raise KeyboardInterrupt from exc
-                    out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "
-                             f"{_resume_hint(session)}")
-                    return EXIT_INTERRUPTED
-                if iv.outage:
-                    out.info(iv.outage)
-                    out.info(_resume_hint(session))
-                    return EXIT_UNAVAILABLE
-                if not iv.is_done:
-                    out.info(_progress(iv))
-                elif not was_done:
-                    out.info(f"Assessment complete. Report: aiops-assess report --session {session} [--format json]")
-                    out.info(FOLLOWUP_HINT)
+            return _loop(iv, out, session, interactive, ctrl_c)
         except KeyboardInterrupt:
             out.info("\n" + (_done_hint(session) if iv.is_done else _resume_hint(session)))
             return EXIT_INTERRUPTED
-    return EXIT_OK
 
 
-FOLLOWUP_HINT = ("Ask me about next steps — “what should we do first?”, “which KPIs should we track?”, "
-                 "“how do we get to the next level on cost?”, “why did I get a 1 on tracing?” — or /quit.")
-
-
-def _done_hint(session: str) -> str:
-    return (f"Saved. Report: aiops-assess report --session {session}; more questions: "
-            f"aiops-assess chat --session {session} or aiops-assess ask \"...\" --session {session}")
+def _loop(iv: Interview, out: _Out, session: str, interactive: bool, ctrl_c: threading.Event) -> int:
+    while True:
+        try:
+            line = out.console.input("[bold cyan]you ›[/] ") if interactive else _read_line()
+        except EOFError:
+            out.info(_done_hint(session) if iv.is_done else _resume_hint(session))
+            return EXIT_OK
+        cmd = line.strip().lower()
+        if cmd in LOCAL:
+            if cmd in QUIT:
+                out.info(_done_hint(session) if iv.is_done else _resume_hint(session))
+                return EXIT_OK
+            _local_command(cmd, iv, out, session)
+            continue
+        if not interactive and line.strip():
+            out.info(f"you › {line.strip()[:200]}")
+        was_done = iv.is_done
+        try:
+            for token in iv.stream_reply(line):
+                out.token(token)
+            for msg in iv.said:
+                out.assistant(msg)
+        except Exception as exc:  # noqa: BLE001 - the checkpoint before this turn is intact
+            if ctrl_c.is_set():
+                raise KeyboardInterrupt from exc
+            out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "
+                     f"{_resume_hint(session)}")
+            return EXIT_INTERRUPTED
+        if iv.outage:
+            out.info(iv.outage)
+            out.info(_resume_hint(session))
+            return EXIT_UNAVAILABLE
+        if not iv.is_done:
+            out.info(progress_line(iv.services.rubric, iv.state.get("answers", {})))
+        elif not was_done:
+            out.info(f"Assessment complete. Report: {command(f'report --session {session}')} [--format json]")
+            out.info(FOLLOWUP_HINT)
 
 
 def _read_line() -> str:
@@ -173,32 +192,29 @@ def _read_line() -> str:
     return line.rstrip("\n")
 
 
-def _progress(iv) -> str:
-    from agent.core.answers import progress_line
-
-    return progress_line(iv.services.rubric, iv.state.get("answers", {}))
-
-
-def _local_command(cmd: str, iv, out: _Out) -> None:
-    if cmd in ("/help", "/?"):
-        out.info(HELP)
+def _local_command(cmd: str, iv: Interview, out: _Out, session: str) -> None:
+    if cmd in HELP_COMMANDS:
+        out.info(help_text(session))
     elif cmd == "/status":
         out.console.print(status_table(iv))
     elif cmd == "/report":
         md = iv.state.get("report_md")
-        out.assistant(md) if md else out.info("No report yet: answer the questions or type /finish.")
+        if md:
+            out.assistant(md)
+        else:
+            out.info("No report yet: answer the questions or type /finish.")
 
 
-def status_table(iv):
+def status_table(iv: Interview) -> Table:
     """The answers and scores so far, as a rich table."""
     from rich.table import Table
 
-    from agent.reporting.report import UsageSummary, level_text
-    from agent.core.scoring import score
+    from agent.core.calls import Usage
+    from agent.core.scoring import level_text, score
 
     rubric = iv.services.rubric
     answers = iv.state.get("answers", {})
-    table = Table(title=_progress(iv), show_lines=False)
+    table = Table(title=progress_line(rubric, answers), show_lines=False)
     for col in ("q", "question", "answer", "conf."):
         table.add_column(col)
     for q in rubric.questions:
@@ -206,9 +222,8 @@ def status_table(iv):
         table.add_row(q.id, q.text, f"{a['score']} · {q.label(a['score'])}" if a else "—",
                       f"{a['confidence']:.2f}" if a else "")
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
-    level = level_text(rubric, result)
-    usage = UsageSummary.from_calls(iv.state.get("calls", []))
-    table.caption = (f"Total so far {result.total}/60 · {level} · model {iv.state.get('model', '?')} · "
+    usage = Usage.of(iv.state.get("calls", []))
+    table.caption = (f"Total so far {result.total}/60 · {level_text(rubric, result)} · model {iv.state.get('model', '?')} · "
                      f"{usage.model_calls} calls, {usage.prompt_tokens + usage.completion_tokens} tokens, "
                      f"${usage.cost_usd:.4f}")
     return table

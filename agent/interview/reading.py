@@ -11,15 +11,16 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
-from agent.gateway import budget
+from agent.common.providers import is_offline
 from agent.core.answers import known_answers, merge
-from agent.interview.context import Services
 from agent.core.evidence import is_instruction, verify
-from agent.gateway.router import CallRecord
 from agent.core.phrasing import load_phrasing
 from agent.core.prompts import render
 from agent.core.rubric import Rubric
 from agent.core.schemas import InterpretContext, QuestionBrief, RubricUpdate, Turn
+from agent.gateway import budget
+from agent.gateway.router import CallRecord
+from agent.interview.context import Services
 
 RECENT_TURNS = 4
 
@@ -86,7 +87,7 @@ def read_reply(
         notices.append(f"I ignored {len(dropped)} reading(s) I couldn't match to your own words.")
     if is_instruction(reply):
         notices.append("I score only what you describe about your organization's practice.")
-    if not verified.understood and svc.gateway.model.startswith("offline/"):
+    if not verified.understood and is_offline(svc.gateway.model):
         notices.append(load_phrasing().english_only)
     merged, changed = merge(answers, verified, turn=turn, current=current,
                             threshold=svc.settings.confidence_threshold)

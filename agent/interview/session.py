@@ -1,43 +1,47 @@
 """Driving one interview session through the compiled graph (what every face uses).
 
-The faces (terminal, later the browser) only call `start`, `reply` and read `state`; nothing of
-the interview's logic lives here. Each graph run is one turn of the session's trace (agent.observability.tracing).
+The faces only call `start`, `reply` (or `stream_reply`, which yields the model's text as it
+arrives, read from LangGraph's `stream_mode="custom"`) and read `state`; nothing of the
+interview's logic lives here. Each graph run is one turn of the session's trace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Iterator
+from typing import Any
 
 from langgraph.types import Command
 
-from agent.observability import tracing
+from agent.core.calls import Usage
 from agent.gateway import budget
-from agent.common.config import Settings
 from agent.interview.context import Services
 from agent.interview.graph import build_graph
-from agent.gateway.router import Gateway
-from agent.core.rubric import Rubric, load_rubric
+from agent.observability import tracing
 
 
 class Interview:
-    """One named session on a checkpointer."""
+    """One named session (`services.session`) on a checkpointer."""
 
-    def __init__(self, settings: Settings, name: str, checkpointer, gateway: Gateway,
-                 rubric: Rubric | None = None, on_token: Callable[[str], None] | None = None,
-                 organization: str | None = None):
-        self.name = name
+    def __init__(self, services: Services, checkpointer: Any) -> None:
+        self.services = services
+        self.name = services.session
         self.graph = build_graph().compile(checkpointer=checkpointer)
-        self.config = {"configurable": {"thread_id": name}}
+        self.config: Any = {"configurable": {"thread_id": self.name}}
         self._values: dict | None = None
-        self.services = Services(settings=settings, rubric=rubric or load_rubric(), gateway=gateway,
-                                 session=name, on_token=on_token, organization=organization)
+        self.said: list[str] = []  # what the assistant said in the last turn
 
     @property
     def state(self) -> dict:
         """The session's current state values (read from the checkpointer once, then kept)."""
         if self._values is None:
-            self._values = self.graph.get_state(self.config).values or {}
+            self._values = dict(self.graph.get_state(self.config).values or {})
         return self._values
+
+    def refresh(self) -> dict:
+        """The state as saved now (another process or tab may have moved the session on)."""
+        self._values = None
+        return self.state
 
     @property
     def is_new(self) -> bool:
@@ -52,21 +56,11 @@ class Interview:
         snap = self.graph.get_state(self.config)
         return bool(snap.next) and "listen" in snap.next
 
-    def _run(self, payload) -> list[str]:
-        before = len(self.state.get("messages", []))
-        was_done = self.is_done
-        spent = sum(c.get("cost_usd", 0.0) for c in self.state.get("calls", []))
-        self._values = None
-        with budget.session_spend(spent), tracing.turn(self.name, reply=getattr(payload, "resume", None),
-                          rubric_version=self.services.rubric.version, model=self.services.gateway.model) as turn:
-            values = self.graph.invoke(payload, self.config, context=self.services)
-            # invoke returns the state at the interrupt (plus an "__interrupt__" entry) or at the end.
-            self._values = {k: v for k, v in values.items() if not k.startswith("__")}
-            said = [m["content"] for m in self._values.get("messages", [])[before:] if m["role"] == "assistant"]
-            turn.update(output=said)
-        if self.is_done and not was_done:  # the report was just produced
-            tracing.score_report(self.name, self._values.get("result"))
-        return said
+    @property
+    def outage(self) -> str | None:
+        """Set when no model could answer the last reply (every configured model failed): the face
+        tells the user and stops; the session resumes from the same question later."""
+        return self.state.get("outage")
 
     def start(self) -> list[str]:
         """Begin a new session, or return the last message of a resumed one (the open question)."""
@@ -79,14 +73,54 @@ class Interview:
         said = [m["content"] for m in self.state.get("messages", []) if m["role"] == "assistant"]
         return said[-1:]
 
-    @property
-    def outage(self) -> str | None:
-        """Set when no model could answer the last reply (every configured model failed): the face
-        tells the user and stops; the session resumes from the same question later."""
-        return self.state.get("outage")
-
     def reply(self, text: str) -> list[str]:
         """Hand the interviewee's reply to the graph; the assistant's new messages."""
+        for _ in self.stream_reply(text):
+            pass
+        return self.said
+
+    def stream_reply(self, text: str) -> Iterator[str]:
+        """Like `reply`, yielding the model's text as it streams (when `services.stream_tokens`);
+        afterwards `said` holds the assistant's new messages."""
         if self.is_done and not self.waiting_for_reply:
-            return []  # a session that ended before follow-up questions existed
-        return self._run(Command(resume=text))
+            self.said = []  # a session that ended before follow-up questions existed
+            return iter(())
+        return self._turn(Command(resume=text))
+
+    def _run(self, payload: Any) -> list[str]:
+        for _ in self._turn(payload):
+            pass
+        return self.said
+
+    def _turn(self, payload: Any) -> Iterator[str]:
+        # A face may resume this generator from different threads (the web server does); running
+        # every step in one Context keeps the turn's budget and trace context across them.
+        ctx = contextvars.copy_context()
+        steps = self._steps(payload)
+        while True:
+            try:
+                token = ctx.run(next, steps)
+            except StopIteration:
+                return
+            yield token
+
+    def _steps(self, payload: Any) -> Iterator[str]:
+        before = len(self.state.get("messages", []))
+        was_done = self.is_done
+        spent = Usage.of(self.state.get("calls", [])).cost_usd
+        svc = self.services
+        modes = ["values", "custom"] if svc.stream_tokens else ["values"]
+        values: dict = {}
+        self._values = None
+        with budget.session_spend(spent), tracing.turn(self.name, reply=getattr(payload, "resume", None),
+                                                         rubric_version=svc.rubric.version, model=svc.gateway.model) as turn:
+            for mode, chunk in self.graph.stream(payload, self.config, context=svc, stream_mode=modes):
+                if mode == "values":
+                    values = chunk
+                elif isinstance(chunk, dict) and chunk.get("token"):
+                    yield str(chunk["token"])
+            self._values = {k: v for k, v in values.items() if not k.startswith("__")} or None
+            self.said = [m["content"] for m in self.state.get("messages", [])[before:] if m["role"] == "assistant"]
+            turn.update(output=self.said)
+        if self.is_done and not was_done:  # the report was just produced
+            tracing.score_report(self.name, self.state.get("result"))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agent.common.hints import command
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -70,7 +72,7 @@ def open_checkpointer(sessions_dir: Path, name: str, *, must_exist: bool = False
     elif must_exist:
         known = ", ".join(p.stem for p in list_sessions(sessions_dir)) or "none yet"
         raise SessionError(f"No session named '{name}' (sessions: {known}). "
-                           f"Start it with: aiops-assess chat --session {name}")
+                           f"Start it with: {command(f'chat --session {name}')}")
     try:
         sessions_dir.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
@@ -97,3 +99,13 @@ def list_sessions(sessions_dir: Path) -> list[Path]:
         return []
     files = [p for p in sessions_dir.glob("*.sqlite") if _NAME.match(p.stem)]
     return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def read_values(sessions_dir: Path, name: str) -> dict:
+    """A saved session's state values, read-only ({} for a session that has not started);
+    SessionError when there is no such session or its file is damaged."""
+    from agent.interview.graph import build_graph
+
+    with open_checkpointer(sessions_dir, name, must_exist=True) as saver:
+        graph = build_graph().compile(checkpointer=saver)
+        return dict(graph.get_state({"configurable": {"thread_id": name}}).values or {})

@@ -74,7 +74,7 @@ def _langfuse() -> Any:
     if _client is None:
         try:
             init()
-        except Exception:  # noqa: BLE001 - tracing must never break the interview
+        except Exception:
             log.debug("tracing: Langfuse client could not be created", exc_info=True)
             _client = False
     return _client or None
@@ -94,7 +94,7 @@ class _Observation:
         if self._obs is not None:
             try:
                 self._obs.update(**fields)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("tracing: update failed", exc_info=True)
 
     def record(self, call: Any, output: Any = None) -> None:
@@ -108,7 +108,7 @@ class _Observation:
                       "metadata": {"latency_ms": round(call.latency_ms, 1)}}
             if not call.ok:
                 fields.update(level="ERROR", status_message=mask_text(call.error or "failed"))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("tracing: unreadable call record", exc_info=True)
             return
         self.update(**fields)
@@ -129,7 +129,7 @@ def _observe(enter: Callable[[Any], list]) -> Iterator[_Observation]:
     stack = ExitStack()
     try:
         obs = [stack.enter_context(cm) for cm in enter(lf)][0]
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("tracing: could not start an observation", exc_info=True)
         _close(stack)
         yield _Observation()
@@ -150,7 +150,7 @@ def _observe(enter: Callable[[Any], list]) -> Iterator[_Observation]:
 def _close(stack: ExitStack, exc: BaseException | None = None) -> None:
     try:
         stack.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
-    except BaseException as err:  # noqa: BLE001 - the span's CM may re-raise the body's exception
+    except BaseException as err:
         if err is not exc:
             log.debug("tracing: could not end an observation", exc_info=True)
 
@@ -238,7 +238,7 @@ def score_report(session: str, result: dict | None) -> None:
                 continue
             lf.create_score(name=name, value=float(value), trace_id=trace_id, score_id=f"{trace_id}-{name}",
                             data_type="NUMERIC", comment=mask_text(comment) if comment else None, metadata=meta)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("tracing: scores could not be recorded", exc_info=True)
 
 
@@ -247,5 +247,5 @@ def flush() -> None:
     if _client:
         try:
             _client.flush()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.debug("tracing: flush failed", exc_info=True)

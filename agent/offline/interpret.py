@@ -42,16 +42,22 @@ from __future__ import annotations
 
 import re
 
-from agent.offline.lexicon import LEXICON_PATH, Cue, Lexicon, load_lexicon, rubric_cues
-from agent.offline.text import (
-    NegationIndex, SpanIndex, any_match, clause_spans, guess_language, matchable, sentence_spans,
-)
 from agent.core.rubric import Rubric
-from agent.offline.sentence import read_sentence
-from agent.offline.votes import Vote, resolve
 from agent.core.schemas import InterpretContext, QuestionBack, RubricUpdate
+from agent.offline.lexicon import LEXICON_PATH, Cue, Lexicon, load_lexicon, rubric_cues
+from agent.offline.sentence import read_sentence
+from agent.offline.text import (
+    NegationIndex,
+    SpanIndex,
+    any_match,
+    clause_spans,
+    guess_language,
+    matchable,
+    sentence_spans,
+)
+from agent.offline.votes import Vote, resolve
 
-__all__ = ["interpret", "load_lexicon", "LEXICON_PATH"]
+__all__ = ["LEXICON_PATH", "interpret", "load_lexicon"]
 
 _INTERROGATIVE = re.compile(
     r"^\W*(what|why|which|how (do|does|is|are|would|should|can|come)|can you|could you|would you|"

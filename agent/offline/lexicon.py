@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
+from agent.common.strict import StrictModel
 from agent.core.rubric import QUESTION_IDS, Rubric
 
 LEXICON_PATH = KNOWLEDGE_DIR / "lexicon.yaml"
@@ -51,11 +52,7 @@ def _check_patterns(patterns: list[str]) -> list[str]:
     return patterns
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CueGroup(_Strict):
+class CueGroup(StrictModel):
     """Patterns that, in a sentence about the question, indicate one option score."""
 
     score: int = Field(ge=0, le=5)
@@ -67,7 +64,7 @@ class CueGroup(_Strict):
     _v = field_validator("p")(_check_patterns)
 
 
-class QuestionLexicon(_Strict):
+class QuestionLexicon(StrictModel):
     topic: list[str] = Field(default_factory=list)
     negated: int = Field(0, ge=0, le=5)
     no_score: int | None = Field(0, ge=0, le=5)
@@ -77,7 +74,7 @@ class QuestionLexicon(_Strict):
     _v = field_validator("topic")(_check_patterns)
 
 
-class Lexicon(_Strict):
+class Lexicon(StrictModel):
     """The whole lexicon; `compiled` holds the regexes built once at load time."""
 
     version: int
@@ -101,7 +98,7 @@ class Lexicon(_Strict):
     interview_vocab: list[str] = Field(default_factory=list)
     languages: dict[str, list[str]] = Field(default_factory=dict)
 
-    _compiled: "CompiledLexicon" = PrivateAttr()
+    _compiled: CompiledLexicon = PrivateAttr()
 
     _v = field_validator(
         "negators", "negation_exceptions", "post_negators", "lapsed", "hedges", "majority",
@@ -110,7 +107,7 @@ class Lexicon(_Strict):
     )(_check_patterns)
 
     @model_validator(mode="after")
-    def _complete(self) -> "Lexicon":
+    def _complete(self) -> Lexicon:
         if tuple(sorted(self.questions, key=lambda q: int(q[1:]))) != QUESTION_IDS:
             raise ValueError(f"questions must be exactly q1..q12, got {sorted(self.questions)}")
         for qid, q in self.questions.items():
@@ -133,14 +130,14 @@ class Lexicon(_Strict):
         self._compiled = CompiledLexicon.build(self)
 
     @property
-    def compiled(self) -> "CompiledLexicon":
+    def compiled(self) -> CompiledLexicon:
         return self._compiled
 
 
 def _needed(items) -> frozenset[str] | None:
     """Literal strings of which every match of the parsed pattern `items` contains at least one
     (None when none can be told): a cheap `in` check that skips most regex scans."""
-    from re import _constants as C  # noqa: N812 -- CPython's regex parser internals
+    from re import _constants as C
 
     run: list[str] = []
     for op, av in list(items) + [(None, None)]:
@@ -213,7 +210,7 @@ class CompiledLexicon:
     languages: dict[str, frozenset[str]]
 
     @staticmethod
-    def build(lex: Lexicon) -> "CompiledLexicon":
+    def build(lex: Lexicon) -> CompiledLexicon:
         def many(ps: list[str]) -> tuple[re.Pattern[str], ...]:
             # Alternations instead of lists, split so that `re` can skip quickly through text:
             # branches that start with a literal letter get a first-character prefilter only if

@@ -1,7 +1,8 @@
 """The offline engine as a LiteLLM custom provider (model string `offline/rubric`).
 
 It answers the same prompts an LLM gets (it reads the JSON context embedded by agent.core.prompts), so
-the rest of the agent cannot tell it from a hosted model. Importing this module imports litellm.
+the rest of the agent cannot tell it from a hosted model. The composition root (agent.app) hands it
+to the gateway, which registers it with litellm. Importing this module imports litellm.
 """
 
 from __future__ import annotations
@@ -9,17 +10,17 @@ from __future__ import annotations
 import json
 import time
 
-import litellm
 from litellm import CustomLLM, ModelResponse
 
-from agent.offline.interpret import interpret, load_lexicon
+from agent.common.providers import OFFLINE_MODEL, OFFLINE_PROVIDER
 from agent.core.phrasing import load_phrasing, phrase_ask, write_summary
 from agent.core.prompts import extract_context
 from agent.core.rubric import load_rubric
 from agent.core.schemas import AskContext, InterpretContext, SummaryContext
+from agent.offline.interpret import interpret, load_lexicon
 
-PROVIDER = "offline"
-MODEL = "offline/rubric"
+PROVIDER = OFFLINE_PROVIDER
+MODEL = OFFLINE_MODEL
 
 _NOT_SUPPORTED = (
     "The offline engine only runs the assessment interview; it cannot answer free-form requests. "
@@ -75,9 +76,6 @@ class OfflineEngine(CustomLLM):
         return self.completion(*args, **kwargs)
 
 
-_registered = False
-
-
 def preload() -> None:
     """Load the engine's data now (rubric, lexicon, phrasing) rather than on the first reply."""
     load_rubric()
@@ -85,14 +83,4 @@ def preload() -> None:
     load_phrasing()
 
 
-def register() -> None:
-    """Make `offline/rubric` callable through litellm (idempotent)."""
-    global _registered
-    if _registered:
-        return
-    entries = [e for e in (litellm.custom_provider_map or []) if e.get("provider") != PROVIDER]
-    litellm.custom_provider_map = entries + [{"provider": PROVIDER, "custom_handler": OfflineEngine()}]
-    _registered = True
-
-
-__all__ = ["OfflineEngine", "preload", "register", "respond", "MODEL"]
+__all__ = ["MODEL", "PROVIDER", "OfflineEngine", "preload", "respond"]

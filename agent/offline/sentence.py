@@ -156,7 +156,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
         if not m:
             continue
         raw_n = m.group("n")
-        n = _NUM_WORDS.get(raw_n, None) if not raw_n.isdigit() else int(raw_n)
+        n = _NUM_WORDS.get(raw_n) if not raw_n.isdigit() else int(raw_n)
         if n is None:
             continue
         target = _explicit_target(s, a, m, raw, current, asked)

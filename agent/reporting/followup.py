@@ -17,14 +17,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.reporting.advice import Advice
-from agent.retrieval.corpus import Chunk
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
-from agent.retrieval.expansion import mentioned_levels, stems
+from agent.common.text import stems
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
+from agent.reporting.advice import Advice
+from agent.retrieval.corpus import Chunk
+from agent.retrieval.expansion import mentioned_levels
 
 Intent = Literal["why_score", "kpis", "first_steps", "transition", "general"]
 FOLLOWUP_PATH = KNOWLEDGE_DIR / "followup.yaml"

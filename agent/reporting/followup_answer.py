@@ -3,28 +3,35 @@
 
 from __future__ import annotations
 
-from agent.reporting.advice import Advice, select_actions
-from agent.interview.context import Services
-from agent.retrieval.corpus import Chunk
-from agent.reporting.followup import (
-    MIN_COVERAGE, NOT_COVERED, FollowupAnswer, FollowupContext, FollowupDraft, Question,
-    check_draft, draft_first_steps, draft_from_passages, draft_kpis, draft_why, parse_question,
-)
-from agent.gateway.router import CallRecord
+from agent.common.providers import is_offline
+from agent.core.calls import CallRecord
 from agent.core.prompts import render
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment, score
-from agent.core.transitions import load_transitions
+from agent.reporting.advice import Advice, select_actions
+from agent.reporting.context import ReportingContext
+from agent.reporting.followup import (
+    MIN_COVERAGE,
+    NOT_COVERED,
+    FollowupAnswer,
+    FollowupContext,
+    FollowupDraft,
+    Question,
+    check_draft,
+    draft_first_steps,
+    draft_from_passages,
+    draft_kpis,
+    draft_why,
+    parse_question,
+)
+from agent.retrieval.corpus import Chunk
+from agent.retrieval.retriever import Filter
 
-OFFLINE_PREFIX = "offline/"
 
-
-def _passages(svc: Services, q: Question, assessment: Assessment, advice: Advice | None) -> tuple[list[Chunk], bool]:
+def _passages(svc: ReportingContext, q: Question, assessment: Assessment, advice: Advice | None) -> tuple[list[Chunk], bool]:
     """The chunks that answer the question, and whether the framework covers it at all."""
-    from agent.retrieval.retriever import Filter
-
     r = svc.get_retriever()
-    k = svc.settings.retrieval.top_k
+    k = svc.top_k
     cur = assessment.level if assessment.level is not None else assessment.level_range[0]
     tgt = assessment.target_level
     if q.intent == "kpis":
@@ -57,7 +64,7 @@ def _passages(svc: Services, q: Question, assessment: Assessment, advice: Advice
     return [h.chunk for h in hits[:3]], bool(hits)
 
 
-def _draft(svc: Services, q: Question, chunks: list[Chunk], assessment: Assessment,
+def _draft(svc: ReportingContext, q: Question, chunks: list[Chunk], assessment: Assessment,
            records: dict[str, AnswerRecord], advice: Advice | None) -> FollowupDraft:
     if q.intent == "why_score":
         return draft_why(q, svc.rubric, assessment, records, chunks)
@@ -65,10 +72,10 @@ def _draft(svc: Services, q: Question, chunks: list[Chunk], assessment: Assessme
         return draft_kpis(q.step[1] if q.step else assessment.target_level, chunks[0] if chunks else None)
     if q.intent == "first_steps":
         return draft_first_steps(advice)
-    return draft_from_passages(q, chunks, assessment.answers, load_transitions())
+    return draft_from_passages(q, chunks, assessment.answers, svc.transitions)
 
 
-def _assessment_brief(svc: Services, assessment: Assessment, records, advice: Advice | None) -> dict:
+def _assessment_brief(svc: ReportingContext, assessment: Assessment, records, advice: Advice | None) -> dict:
     return {
         "level": assessment.level, "level_range": list(assessment.level_range), "total": assessment.total,
         "target_level": assessment.target_level,
@@ -80,12 +87,12 @@ def _assessment_brief(svc: Services, assessment: Assessment, records, advice: Ad
     }
 
 
-def answer_followup(svc: Services, values: dict, text: str) -> tuple[FollowupAnswer, list[CallRecord]]:
+def answer_followup(svc: ReportingContext, values: dict, text: str) -> tuple[FollowupAnswer, list[CallRecord]]:
     """Answer `text` for the session whose state is `values` (raises the retrieval errors)."""
     records = {q: AnswerRecord.model_validate(a) for q, a in (values.get("answers") or {}).items()}
     assessment = score(svc.rubric, {q: r.score for q, r in records.items()})
     advice = Advice.model_validate(values["advice"]) if values.get("advice") else (
-        select_actions(svc.rubric, load_transitions(), assessment, records)
+        select_actions(svc.rubric, svc.transitions, assessment, records)
     )
     q = parse_question(text, svc.rubric)
     chunks, covered = _passages(svc, q, assessment, advice)
@@ -97,13 +104,13 @@ def answer_followup(svc: Services, values: dict, text: str) -> tuple[FollowupAns
         question=text, intent=q.intent, assessment=_assessment_brief(svc, assessment, records, advice),
         passages=[{"id": c.id, "section": c.cite(), "text": c.text} for c in chunks], draft=draft,
     )
-    if svc.gateway.model.startswith(OFFLINE_PREFIX):
+    if is_offline(svc.gateway.model):
         written, calls = None, []  # the offline engine's answer is the extractive draft itself
     else:
         written, calls = svc.gateway.structured("followup", render("followup", ctx), FollowupDraft)
     writer = next((c.model for c in reversed(calls) if c.ok), None)
     final, who = draft, "extractive"
-    if written is not None and writer and not writer.startswith(OFFLINE_PREFIX):
+    if written is not None and writer and not is_offline(writer):
         checked, _problem = check_draft(written, allowed)
         if checked is not None:
             final, who = checked, writer

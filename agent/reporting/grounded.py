@@ -15,12 +15,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.reporting.advice import SHORT_TERM_LAST_WEEK, Action, Advice, Passage, Term, improvement_areas, planning_level
-from agent.retrieval.corpus import Chunk
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
 from agent.core.transitions import Block, Guide, Transitions
+from agent.reporting.advice import (
+    SHORT_TERM_LAST_WEEK,
+    Action,
+    Advice,
+    Passage,
+    Term,
+    improvement_areas,
+    planning_level,
+)
+from agent.retrieval.corpus import Chunk
 
 _WEEK_TITLE = re.compile(r"(Week \d+-\d+: .+)$")
 # An action this similar (word overlap) to something already in place repeats it.

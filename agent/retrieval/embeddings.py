@@ -18,6 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
+from agent.common.providers import missing_key
+
 WORDLLAMA = "wordllama"
 ONNX_MINILM = "onnx-minilm"
 OFFLINE_EMBEDDERS = (WORDLLAMA,)
@@ -145,8 +147,6 @@ class LiteLLMEmbedder:
 
     def check(self) -> None:
         """Fail early, with the fix, when the model's key is missing."""
-        from agent.gateway.models import missing_key
-
         key = missing_key(self.name, self.api_base)
         if key:
             raise EmbedderUnavailable(
@@ -162,7 +162,7 @@ class LiteLLMEmbedder:
             resp = litellm.embedding(
                 model=self.name, input=list(texts), api_base=self.api_base, timeout=self.timeout_seconds
             )
-        except Exception as exc:  # noqa: BLE001 - provider errors vary; the message carries the cause
+        except Exception as exc:
             raise EmbedderUnavailable(f"the embedding model {self.name} failed: {exc}") from exc
         rows = sorted(resp.data, key=lambda d: d["index"])
         return _normalise(np.array([r["embedding"] for r in rows]))

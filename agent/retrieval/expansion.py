@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
+from agent.common.text import stems
 
 THESAURUS_PATH = KNOWLEDGE_DIR / "thesaurus.yaml"
-_WORD = re.compile(r"[a-z0-9]+")
 _LEVEL = re.compile(r"\b(?:level|lvl|l)\s*-?\s*([0-5])\b")
 _FROM_TO = re.compile(r"\b(?:level\s*|l)?([0-5])\s*(?:to|->|→|-)\s*(?:level\s*|l)?([0-5])\b")
 
@@ -40,18 +40,6 @@ class Thesaurus(BaseModel):
 
 class ThesaurusError(DataFileError):
     """knowledge/thesaurus.yaml is missing or invalid."""
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def stems(text: str) -> list[str]:
-    """Lower-cased word stems of a text."""
-    return _stemmer().stemWords(_WORD.findall(text.lower().replace("'", "")))
 
 
 class Expander:

@@ -17,14 +17,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from agent.common.config import Settings
-from agent.retrieval.corpus import Chunk, FrameworkChunker, Kind, Origin, document_chunks
-from agent.retrieval.embeddings import WORDLLAMA, Embedder, EmbedderUnavailable, build_embedder, probe
-from agent.retrieval.store import ChromaStore, IndexUnavailable
-from agent.retrieval.documents import DocumentError, OrgDocuments
-from agent.retrieval.expansion import coverage, load_expander, mentioned_levels, stems
 from agent.common.paths import KNOWLEDGE_DIR
+from agent.common.text import stemmer, stems
 from agent.core.rubric import Rubric, load_rubric
 from agent.core.transitions import Transitions, load_transitions
+from agent.retrieval.corpus import Chunk, FrameworkChunker, Kind, Origin, document_chunks
+from agent.retrieval.documents import DocumentError, OrgDocuments
+from agent.retrieval.embeddings import WORDLLAMA, Embedder, EmbedderUnavailable, build_embedder, probe
+from agent.retrieval.expansion import coverage, load_expander, mentioned_levels
+from agent.retrieval.store import ChromaStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,10 @@ class _Lexical:
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         import bm25s
-        import Stemmer
 
         self.chunks = list(chunks)
         self.by_id = {c.id: c for c in self.chunks}
-        self._stemmer = Stemmer.Stemmer("english")
+        self._stemmer = stemmer()
         self._bm25 = bm25s.BM25()
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25.index(self._tokens([c.embed_text() for c in self.chunks]), show_progress=False)
@@ -241,7 +241,7 @@ class Retriever:
             self._notice(f"Retrieval falls back to {WORDLLAMA} (offline): {exc}")
             return build_embedder(WORDLLAMA, dim=self.cfg.embedding_dim)
 
-    def open(self) -> "Retriever":
+    def open(self) -> Retriever:
         """Load the corpus and make sure both collections are current (building them if not)."""
         with self._lock:
             if not self._opened:
@@ -276,7 +276,7 @@ class Retriever:
         }
         self._build_seconds = time.perf_counter() - t0
 
-    def rebuild(self) -> "Retriever":
+    def rebuild(self) -> Retriever:
         """Drop this index's collections and build them again."""
         self.open()
         with self._lock:

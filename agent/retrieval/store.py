@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +113,7 @@ class ChromaStore:
                 )
                 client.heartbeat()
                 return client
-            except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+            except Exception as exc:
                 raise IndexUnavailable(
                     f"cannot reach the Chroma server at {self.location} ({type(exc).__name__}); start it, "
                     "fix chroma.host/chroma.port, or set chroma.host: null to use the local store"
@@ -131,7 +131,7 @@ class ChromaStore:
 
     def _repair(self, chromadb, settings, exc: Exception):
         """Move a store Chroma cannot open out of the way and start a fresh one."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         broken = self.path.with_name(f"{self.path.name}.broken-{stamp}")
         _clear_chroma_cache(chromadb)
         shutil.move(str(self.path), str(broken))
@@ -142,7 +142,7 @@ class ChromaStore:
         self.path.mkdir(parents=True, exist_ok=True)
         try:
             return chromadb.PersistentClient(path=str(self.path), settings=settings)
-        except Exception as exc2:  # noqa: BLE001
+        except Exception as exc2:
             raise IndexUnavailable(f"cannot create an index store at {self.path}: {exc2}") from exc2
 
     def names(self) -> list[str]:
@@ -184,7 +184,7 @@ class ChromaStore:
             configuration={"hnsw": {"space": "cosine"}},
             metadata={
                 "embedder": embedder.fingerprint, "built_with": built_with, "chunks": len(chunks),
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
         for i in range(0, len(chunks), _BATCH):

@@ -11,27 +11,29 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import queue
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from agent.faces.web import view as view  # noqa: E402
-from agent.common.config import Settings  # noqa: E402
-from agent.reporting.report import ATTRIBUTION  # noqa: E402
-from agent.interview.store import SessionError, check_name  # noqa: E402
-from agent.faces.web.pool import SessionPool, new_session_name  # noqa: E402
+from agent.app import App
+from agent.common.hints import command
+from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, help_text
+from agent.faces.web import view
+from agent.faces.web.pool import SessionPool, new_session_name
+from agent.interview.store import SessionError, check_name
+from agent.reporting.export import report_text
+from agent.reporting.result import ATTRIBUTION
 
 log = logging.getLogger("agent.faces.web.page")
 
-LOCAL = {"/status", "/report", "/help", "/quit", "/exit", "/?"}
 FOLLOWUPS = ["What should we do first?", "Which KPIs should we track?", "How do we get to the next level?"]
 TURN_CONCURRENCY = 32  # turns running at once (model calls wait on the network; the offline engine is quick)
-POLL_SECONDS = 0.05
 REVEAL_SECONDS = 0.03
 # Set the URL to ?session=NAME without reloading, so a reload or a copied link resumes the session.
 _SET_URL_JS = """(name) => {
@@ -45,33 +47,23 @@ _THEME_FONTS = dict(font=["system-ui", "sans-serif"], font_mono=["ui-monospace",
 class WebChat:
     """The page and its handlers; one per server."""
 
-    def __init__(self, settings: Settings, gateway=None, rubric=None):
-        from agent.gateway.router import Gateway
+    def __init__(self, app: App) -> None:
         from agent.core.phrasing import load_phrasing, opening_message
-        from agent.core.rubric import load_rubric
 
-        self.settings = settings
-        self.gateway = gateway or Gateway(settings)
-        self.rubric = rubric or load_rubric()
-        self.pool = SessionPool(settings, self.gateway, self.rubric)
+        self.app = app
+        self.settings = app.settings
+        self.gateway = app.gateway
+        self.rubric = app.rubric
+        self.pool = SessionPool(app)
         self.greeting = opening_message(self.rubric, load_phrasing(), self.gateway.notice)
         self.files_dir = Path(tempfile.mkdtemp(prefix="aiops-web-"))
-        self.max_input = settings.input.max_reply_chars * 4  # the graph trims to the limit, with a notice
+        self.max_input = self.settings.input.max_reply_chars * 4  # the graph trims to the limit, with a notice
         self._rev = itertools.count(1)
+        self.c: dict[str, Any] = {}
 
     def warm_up(self) -> None:
         """Load litellm and open the retrieval index in the background, so first turns are quick."""
-        from agent.retrieval.retriever import shared_retriever
-
-        self.gateway.warm_up()
-
-        def index() -> None:
-            try:
-                shared_retriever(self.settings).open()
-            except Exception:  # noqa: BLE001 - reported (as a message) by the step that needs it
-                log.warning("The retrieval index could not be opened yet", exc_info=True)
-
-        threading.Thread(target=index, daemon=True, name="index-warm-up").start()
+        self.app.warm_up()
 
     # -- reading a session ----------------------------------------------------------------------
     def _values(self, name: str) -> dict:
@@ -81,7 +73,7 @@ class WebChat:
         with self.pool.use(name) as iv:
             if not iv.is_new:
                 iv.start()  # a no-op, unless the process stopped mid-turn: then the step is finished
-            return dict(iv.graph.get_state(iv.config).values or {})
+            return dict(iv.refresh())
 
     def _chat(self, name: str, values: dict) -> list[dict]:
         return view.chat_messages(self.rubric, values, name) if values else \
@@ -127,7 +119,7 @@ class WebChat:
         c = self.c
         return {c["state"]: name, c["session"]: name, c["chat"]: self._say(chat, note) if note else chat,
                 c["link"]: (f"Resume link: [?session={name}](?session={name}) · in a terminal: "
-                            f"`aiops-assess chat --session {name}`"),
+                            f"`{command(f'chat --session {name}')}`"),
                 **self._panels(name, values)}
 
     def on_panels(self, name: str) -> dict:
@@ -135,7 +127,7 @@ class WebChat:
         time, which marks the end of a turn (the browser tests wait for it)."""
         try:
             values = self._values(name) if name else {}
-        except Exception:  # noqa: BLE001 - the turn has said what went wrong
+        except Exception:
             log.warning("Could not read web session %s", name, exc_info=True)
             values = {}
         return self._panels(name, values)
@@ -161,7 +153,7 @@ class WebChat:
         if done:
             try:
                 md, js = self._report_files(name, values)
-            except Exception:  # noqa: BLE001 - the report still shows; the downloads stay empty
+            except Exception:
                 log.exception("Could not write the report files of web session %s", name)
         return {c["confirm_col"]: gr.update(visible=phase == "confirm"),
                 c["commands"]: gr.update(visible=phase == "interview"),
@@ -170,17 +162,15 @@ class WebChat:
                 c["dl_md"]: str(md) if md else None, c["dl_json"]: str(js) if js else None}
 
     def _report_files(self, name: str, values: dict) -> tuple[Path, Path]:
-        from agent.faces.session_commands import report_text
-
         folder = self.files_dir / name
         folder.mkdir(parents=True, exist_ok=True)
         md, js = folder / f"aiops-report-{name}.md", folder / f"aiops-report-{name}.json"
         if not (md.exists() and js.exists()):  # a finished session's report does not change
-            md.write_text(report_text(name, values, "md") + "\n", encoding="utf-8")
-            js.write_text(report_text(name, values, "json") + "\n", encoding="utf-8")
+            md.write_text(report_text(name, values, "md", self.rubric, self.app.transitions) + "\n", encoding="utf-8")
+            js.write_text(report_text(name, values, "json", self.rubric, self.app.transitions) + "\n", encoding="utf-8")
         return md, js
 
-    def on_turn(self, text: str, name: str):
+    def on_turn(self, text: str, name: str) -> Iterator[dict]:
         """A reply: shown at once, then the assistant's answer as it streams (outputs: the chat, the
         input box, the tab's session name)."""
         c = self.c
@@ -190,7 +180,7 @@ class WebChat:
         text = (text or "")[: self.max_input]
         try:
             values = self._values(name)
-        except Exception as exc:  # noqa: BLE001 - e.g. a session file damaged meanwhile
+        except Exception as exc:
             log.exception("Could not read web session %s", name)
             msg = str(exc) if isinstance(exc, SessionError) else "Sorry, this session could not be read."
             yield {**first, c["chat"]: self._say(self._chat(name, {}), f"{msg} Start a new assessment to go on.")}
@@ -206,26 +196,27 @@ class WebChat:
             return
         pending = [*chat, {"role": "user", "content": text.strip()}]
         yield {**first, c["chat"]: self._say(pending, "…")}
-        tokens: queue.Queue = queue.Queue()
-        box: dict = {}
-        worker = threading.Thread(target=self._reply, args=(name, text, tokens, box), daemon=True,
-                                  name=f"turn-{name}")
-        worker.start()
         streamed = ""
-        while worker.is_alive() or not tokens.empty():
-            try:
-                streamed += tokens.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                continue
-            while not tokens.empty():
-                streamed += tokens.get_nowait()
-            yield {c["chat"]: self._say(pending, streamed)}
-        worker.join()
-        if "error" in box:  # the reply goes back into the box, to send again
-            yield {c["chat"]: self._say(chat, box["error"]), c["input"]: text}
+        try:
+            with self.pool.use(name) as iv:
+                if iv.is_new:
+                    iv.start()  # the greeting the page already shows
+                # The question streams token by token from LangGraph (stream_mode="custom").
+                for token in iv.stream_reply(text):
+                    streamed += token
+                    yield {c["chat"]: self._say(pending, streamed)}
+                said, values = iv.said, dict(iv.state)
+        except SessionError as exc:  # the reply goes back into the box, to send again
+            yield {c["chat"]: self._say(chat, f"{exc}"), c["input"]: text}
             return
-        final = self._chat(name, box["values"])
-        if not box["said"]:
+        except Exception:  # noqa: BLE001 - shown as a message, logged with its traceback
+            log.exception("Web turn failed for session %s", name)
+            yield {c["chat"]: self._say(chat, "Sorry, something went wrong handling that reply (the details are in "
+                                        "the server log). Your progress up to your previous reply is saved: send "
+                                        "it again, or go on."), c["input"]: text}
+            return
+        final = self._chat(name, values)
+        if not said:
             yield {c["chat"]: self._say(final, "This assessment was completed before follow-up questions were "
                                         "possible; its report is below.")}
             return
@@ -235,36 +226,17 @@ class WebChat:
                 threading.Event().wait(REVEAL_SECONDS)
         yield {c["chat"]: final}
 
-    def _reply(self, name: str, text: str, tokens: queue.Queue, box: dict) -> None:
-        """Run one turn on the graph (in a worker thread, so the page can stream meanwhile)."""
-        try:
-            with self.pool.use(name) as iv:
-                iv.services.on_token = tokens.put
-                try:
-                    if iv.is_new:
-                        iv.start()  # the greeting the page already shows
-                    box["said"] = iv.reply(text)
-                    box["values"] = dict(iv.state)
-                finally:
-                    iv.services.on_token = None
-        except SessionError as exc:
-            box["error"] = f"{exc}"
-        except Exception:
-            log.exception("Web turn failed for session %s", name)
-            box["error"] = ("Sorry, something went wrong handling that reply (the details are in the server "
-                            "log). Your progress up to your previous reply is saved: send it again, or go on.")
-
     def _local(self, cmd: str, name: str, values: dict) -> str:
         """The answer to /help, /status, /report or /quit (which the graph does not see)."""
-        if cmd in ("/help", "/?"):
-            return view.WEB_HELP
+        if cmd in HELP_COMMANDS:
+            return help_text(name, web=True)
         if cmd == "/status":
             return view.status_text(self.rubric, values.get("answers", {}))
         if cmd == "/report":
             return ("The report is below the chat, with downloads." if values.get("report_md") else
                     "No report yet: answer the questions, or press **Finish now** to review and get it.")
         return (f"Your progress is saved. Come back with this page's link (?session={name}) or "
-                f"`aiops-assess chat --session {name}` in a terminal.")
+                f"`{command(f'chat --session {name}')}` in a terminal.")
 
     # -- layout ---------------------------------------------------------------------------------
     def blocks(self) -> gr.Blocks:

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from agent.common.config import Settings
-from agent.interview.store import check_name, open_checkpointer, session_path
+from agent.app import App
+from agent.interview.session import Interview
+from agent.interview.store import check_name, session_path
 
 
 def new_session_name() -> str:
@@ -26,7 +27,7 @@ def new_session_name() -> str:
 
 @dataclass
 class _Live:
-    iv: object  # agent.interview.session.Interview
+    iv: Interview
     stack: ExitStack
     lock: threading.Lock = field(default_factory=threading.Lock)
     users: int = 0
@@ -36,17 +37,17 @@ class _Live:
 class SessionPool:
     """Open Interviews by session name, shared by every browser tab showing that session."""
 
-    def __init__(self, settings: Settings, gateway, rubric, max_open: int = 64):
-        self.settings, self.gateway, self.rubric = settings, gateway, rubric
+    def __init__(self, app: App, max_open: int = 64) -> None:
+        self.app = app
         self.max_open = max_open
         self._lock = threading.Lock()
         self._live: OrderedDict[str, _Live] = OrderedDict()
 
     def exists(self, name: str) -> bool:
-        return session_path(self.settings.sessions_dir, check_name(name)).exists()
+        return session_path(self.app.settings.sessions_dir, check_name(name)).exists()
 
     @contextmanager
-    def use(self, name: str) -> Iterator:
+    def use(self, name: str) -> Iterator[Interview]:
         """The session's Interview, opened (and its file created) if needed; other turns on the same
         session wait until this one is done. Raises SessionError for a bad name or a damaged file."""
         live = self._acquire(check_name(name))
@@ -70,12 +71,9 @@ class SessionPool:
             return live
 
     def _open(self, name: str) -> _Live:
-        from agent.interview.session import Interview
-
         stack = ExitStack()
         try:
-            saver = stack.enter_context(open_checkpointer(self.settings.sessions_dir, name))
-            iv = Interview(self.settings, name, saver, self.gateway, rubric=self.rubric)
+            iv = stack.enter_context(self.app.open_session(name, stream_tokens=True))
         except BaseException:
             stack.close()
             raise

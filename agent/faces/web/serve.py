@@ -7,6 +7,8 @@ import logging
 import os
 
 from agent.common.config import Settings
+from agent.common.hints import command
+from agent.faces.exits import EXIT_OK, EXIT_USAGE
 from agent.interview.store import check_name
 
 AUTH_ENV = "AIOPS_WEB_AUTH"
@@ -39,7 +41,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     import sys
 
     from agent.observability import tracing
-    from agent.faces.cli import EXIT_OK, EXIT_USAGE
 
     def fail(msg: str) -> int:
         print(f"aiops-assess web: {msg}", file=sys.stderr)
@@ -60,9 +61,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = demo = None
     try:
+        from agent.app import App
         from agent.faces.web.page import WebChat  # gradio loads here, after the checks
 
-        app = WebChat(settings)
+        app = WebChat(App(settings))
         app.warm_up()
         demo = app.blocks()
         try:
@@ -83,5 +85,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         if app is not None:
             app.pool.close_all()
         tracing.flush()
-    print("Stopped. Sessions are saved; resume one with ?session=NAME or aiops-assess chat --session NAME.")
+    print(f"Stopped. Sessions are saved; resume one with ?session=NAME or {command('chat --session NAME')}.")
     return EXIT_OK

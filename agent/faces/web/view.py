@@ -9,22 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
-from agent.common.config import OFFLINE_MODEL, Settings
-from agent.gateway.models import provider_of
-from agent.reporting.report import level_text
+from agent.common.config import Settings
+from agent.common.hints import command
+from agent.common.providers import SELF_HOSTED, is_offline, provider_of
+from agent.core.answers import progress_line, scores_line
 from agent.core.rubric import Rubric
-from agent.core.scoring import Assessment, score
-
-# Model servers a person runs themselves (LiteLLM provider prefixes); anything else is hosted.
-SELF_HOSTED = {"ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm"}
-
-WEB_HELP = """\
-Answer in your own words; I map what you say onto the questionnaire's 12 questions.
-- **Skip question**, **Go back**, **Finish now** (or type /skip, /back, /finish, "skip this one", "let's finish")
-- "what are the options?", "why does this matter?", "actually, we do have X now"
-- /status: answers and scores so far · /report: where the report is · /help: this help
-
-Your progress is saved after every reply: reload the page or keep its link (…?session=NAME) to come back."""
+from agent.core.scoring import Assessment, level_text, score
 
 CSS = """
 #aiops-progress .answered { font-size: 1.05rem; margin-bottom: .3rem; }
@@ -53,7 +43,7 @@ CSS = """
 def model_notice(model: str, settings: Settings, notice: str | None = None) -> str:
     """Which model reads the replies and where they go (Markdown, one or two lines)."""
     prov = provider_of(model)
-    if model == OFFLINE_MODEL:
+    if is_offline(model):
         text = (f"Model: **{model}**, the built-in offline engine: it runs on this server and your replies "
                 "are not sent anywhere else.")
     elif settings.api_base:
@@ -132,7 +122,7 @@ def report_card(rubric: Rubric, result: Mapping | None, session: str) -> str:
     partial = " (partial: some questions were not answered)" if a.missing else ""
     return (f"**Your report is ready: {level_text(rubric, a)}, total {a.total}/60{partial}.**\n\n"
             "The full report is below the chat, with Markdown and JSON downloads "
-            f"(also: `aiops-assess report --session {session}`).\n\n"
+            f"(also: `{command(f'report --session {session}')}`).\n\n"
             "Ask me about next steps here: “what should we do first?”, “which KPIs should we track?”, "
             "“how do we get to the next level on cost?”, “why did I get a 1 on tracing?”")
 
@@ -151,8 +141,6 @@ def chat_messages(rubric: Rubric, values: Mapping, session: str) -> list[dict]:
 
 def status_text(rubric: Rubric, answers: Mapping[str, dict]) -> str:
     """/status in the chat: progress and scores so far."""
-    from agent.core.answers import progress_line, scores_line
-
     return f"{progress_line(rubric, answers)}\n\n{scores_line(rubric, answers)}"
 
 

@@ -1,117 +1,23 @@
-"""advise: retrieve the transition-guide passages for the improvement areas and turn them into
-recommended actions (written by the model from the passages, or extracted by the offline engine),
-keeping only actions that cite passages they were given and that the answers do not show are done.
-"""
+"""advise: the recommended actions for the improvement areas, grounded in the transition guides'
+passages (agent.reporting.advice_writer), kept for the report."""
 
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.reporting.advice import Advice, Passage, select_actions
-from agent.interview.context import Services
-from agent.common.datafile import DataFileError
-from agent.reporting.grounded import (
-    ORG_MIN_SIMILARITY, AdviceContext, AdviceDraft, advice_queries, as_actions, candidates, checked_actions,
-    dedupe, grounded_advice, passage,
-)
-from agent.core.prompts import render
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
+from agent.interview.context import Services
 from agent.interview.state import InterviewState
-from agent.core.transitions import load_transitions
-
-OFFLINE_PREFIX = "offline/"
-ORG_PASSAGES_PER_AREA = 2
-
-
-def _retrieve(svc: Services, queries) -> list:
-    from agent.retrieval.retriever import Filter
-
-    retriever = svc.get_retriever()
-    out = []
-    for q in queries:
-        flt = Filter(kinds=q.kinds, dimension=q.dimension if q.origin != "organization" else None,
-                     from_level=q.from_level, origin=q.origin)
-        hits = retriever.search(q.text, flt, k=svc.settings.retrieval.top_k)
-        if q.purpose == "organization":
-            hits = [h for h in hits[:ORG_PASSAGES_PER_AREA] if (h.similarity or 0) >= ORG_MIN_SIMILARITY]
-        out += [passage(h.chunk, q, h.similarity) for h in hits]
-    return dedupe(out)
-
-
-def _cited_elsewhere(svc: Services, advice: Advice) -> list:
-    """Passages cited by actions that were not retrieved (the questionnaire's next option for a weak
-    dimension the guide has nothing open for), so every citation in the report has its passage."""
-    have = {p.id for p in advice.passages}
-    retriever = svc.get_retriever()
-    out = []
-    for a in advice.short_term + advice.medium_term + advice.long_term:
-        for cid in a.cites:
-            chunk = retriever.chunk(cid) if cid not in have else None
-            if chunk is not None:
-                have.add(cid)
-                out.append(Passage(id=chunk.id, section=chunk.cite(), text=chunk.text, origin=chunk.origin,
-                                   dimensions=chunk.dimensions, purpose="ladder", for_dimension=a.dimensions[0]))
-    return out
-
-
-def _draft(svc: Services, ctx: AdviceContext, passages, in_place):
-    """Ask the model; regenerate once if some actions cite passages it was not given."""
-    messages = render("advice", ctx)
-    draft, calls = svc.gateway.structured("advice", messages, AdviceDraft)
-    if draft is None:
-        return [], [], calls
-    actions, dropped = checked_actions(draft, passages, in_place)
-    if any("cites" in d or "no citation" in d for d in dropped):
-        retry = [*messages, {"role": "user", "content": "Some actions were rejected: " + "; ".join(dropped)
-                             + ". Cite only passage ids from the context, and leave out what is already in place."}]
-        draft2, more = svc.gateway.structured("advice", retry, AdviceDraft)
-        calls += more
-        if draft2 is not None:
-            actions2, dropped2 = checked_actions(draft2, passages, in_place)
-            if len(actions2) > len(actions):
-                actions, dropped = actions2, dropped2
-    return actions, dropped, calls
+from agent.reporting.advice_writer import write_advice
 
 
 def advise(state: InterviewState, runtime: Runtime[Services]) -> dict:
-    svc = runtime.context
-    rubric, transitions = svc.rubric, load_transitions()
-    assessment = Assessment.model_validate(state["result"]["assessment"])
+    assessment = Assessment.model_validate((state.get("result") or {})["assessment"])
     records = {q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()}
-    base = select_actions(rubric, transitions, assessment, records)
-    queries = advice_queries(rubric, assessment, records)
-    if not queries:
-        return {"advice": base.model_dump(mode="json")}
-    from agent.retrieval.retriever import RETRIEVAL_ERRORS
-
-    try:
-        passages = _retrieve(svc, queries)
-    except (*RETRIEVAL_ERRORS, DataFileError) as exc:
-        note = f"The retrieval index is unavailable ({exc}); the actions come straight from the transition guides."
-        return {"advice": base.model_copy(update={"notes": [*base.notes, note]}).model_dump(mode="json"),
-                "notices": [note]}
-    cands, in_place = candidates(rubric, transitions, assessment, passages)
-    ctx = AdviceContext(
-        current_level=base.current_level, target_level=base.target_level,
-        improvement_areas=[f"{a.name} ({a.dimension}): {a.priority}; {a.reason}" for a in base.improvement_areas],
-        situation=[f"{q}: {rubric.question(q).label(r.score)}; they said: {r.evidence}" for q, r in sorted(records.items())],
-        passages=[{"id": p.id, "section": p.section, "origin": p.origin, "text": p.text} for p in passages],
-        already_in_place=in_place, candidates=cands,
-    )
-    if svc.gateway.model.startswith(OFFLINE_PREFIX):
-        actions, dropped, calls = [], [], []  # offline, the advice is the extractive candidates
-    else:
-        actions, dropped, calls = _draft(svc, ctx, passages, in_place)
-    answered_by = next((c.model for c in reversed(calls) if c.ok), None)
-    writer = "extractive" if answered_by is None or answered_by.startswith(OFFLINE_PREFIX) else answered_by
-    notes = []
-    if dropped and writer != "extractive":
-        notes.append(f"{len(dropped)} model-written action(s) were dropped: " + "; ".join(dropped))
-    if not actions:
-        if writer != "extractive":
-            notes.append("The model's actions could not be used; they were selected from the passages instead.")
-        actions, writer = as_actions(cands, passages), "extractive"
-    advice: Advice = grounded_advice(base, actions, passages, in_place, notes, writer)
-    advice.passages += _cited_elsewhere(svc, advice)
-    return {"advice": advice.model_dump(mode="json"), "calls": [c.model_dump() for c in calls]}
+    written = write_advice(runtime.context, assessment, records)
+    out: dict = {"advice": written.advice.model_dump(mode="json"),
+                 "calls": [c.model_dump() for c in written.calls]}
+    if written.notices:
+        out["notices"] = written.notices
+    return out

@@ -6,10 +6,10 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.core.answers import known_answers, scores_line
-from agent.interview.context import Services
-from agent.interview.reading import brief
 from agent.core.prompts import render
 from agent.core.schemas import AskContext, QuestionBack
+from agent.interview.context import Services
+from agent.interview.reading import brief
 from agent.interview.state import InterviewState
 
 
@@ -34,7 +34,9 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
         notices=list(state.get("notices", [])),
         progress=scores_line(rubric, answers),
     )
-    text, calls = svc.gateway.text("ask", render("ask", ctx), on_token=svc.on_token)
+    # The question streams to the face through LangGraph's writer (stream_mode="custom").
+    on_token = (lambda t: runtime.stream_writer({"token": t})) if svc.stream_tokens else None
+    text, calls = svc.gateway.text("ask", render("ask", ctx), on_token=on_token)
     if not text:
         # Degrade gracefully: the question in the seed's own words.
         text = "\n\n".join([*ctx.notices, rubric.question(qid).text])

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.interview.context import Services
 from agent.core.schemas import AnswerRecord
-from agent.interview.state import InterviewState
 from agent.core.understanding import understanding_line, understanding_lines
+from agent.interview.context import Services
+from agent.interview.state import InterviewState
 
 
 def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.interview.context import Services
 from agent.common.datafile import DataFileError
+from agent.interview.context import Services
+from agent.interview.state import InterviewState
 from agent.reporting.followup import render_answer
 from agent.reporting.followup_answer import answer_followup
-from agent.interview.state import InterviewState
+from agent.retrieval.retriever import RETRIEVAL_ERRORS
 
 
 def followup(state: InterviewState, runtime: Runtime[Services]) -> dict:
-    from agent.retrieval.retriever import RETRIEVAL_ERRORS
-
     question = state.get("reply") or ""
     try:
         ans, calls = answer_followup(runtime.context, dict(state), question)

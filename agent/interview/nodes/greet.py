@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.interview.context import Services
 from agent.core.phrasing import load_phrasing, opening_message
+from agent.interview.context import Services
 from agent.interview.state import InterviewState
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agent.common.text import clean_reply
 from agent.core.commands import parse_command
 from agent.interview.context import Services
-from agent.common.text import clean_reply
 from agent.interview.state import InterviewState
 
 

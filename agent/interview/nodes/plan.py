@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.interview.context import Services
 from agent.core.planner import Plan, next_question
+from agent.interview.context import Services
 from agent.interview.state import InterviewState
 
 

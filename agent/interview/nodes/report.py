@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.reporting.advice import Advice
-from agent.interview.context import Services
+from agent.core.calls import Usage
 from agent.core.prompts import render
-from agent.reporting.report import UsageSummary, build_result, render_markdown
 from agent.core.schemas import AnswerRecord, SummaryContext
 from agent.core.scoring import Assessment
 from agent.core.scoring import score as score_answers
+from agent.interview.context import Services
 from agent.interview.state import InterviewState
-from agent.core.transitions import load_transitions
+from agent.reporting.advice import Advice
+from agent.reporting.markdown import render_markdown
+from agent.reporting.result import build_result
 
 
 def score(state: InterviewState, runtime: Runtime[Services]) -> dict:
@@ -50,12 +51,12 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         organization=state.get("organization"),
         finished_early=bool(assessment.missing),
         summary=summary,
-        usage=UsageSummary.from_calls([*state.get("calls", []), *call_dicts]),
+        usage=Usage.of([*state.get("calls", []), *calls]),
         notes=[f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else [],
     )
     if state.get("advice"):
         result.advice = Advice.model_validate(state["advice"])
-    md = render_markdown(rubric, load_transitions(), result)
+    md = render_markdown(rubric, svc.transitions, result)
     return {
         "messages": [{"role": "assistant", "content": md}],
         "result": result.model_dump(mode="json"),

@@ -1,5 +1,4 @@
-"""The assessment report: the result model, Markdown following the seed's "Detailed Assessment
-Report Template", and the JSON export.
+"""The assessment report in Markdown, following the seed's "Detailed Assessment Report Template".
 
 Rendering is pure: it receives the rubric, the transition guides and a result, and never reads
 files or calls models (the executive-summary prose, if any, is already in `result.summary`).
@@ -7,95 +6,11 @@ files or calls models (the executive-summary prose, if any, is already in `resul
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from datetime import date
-
-from pydantic import BaseModel, Field
-
-from agent.reporting.advice import Action, Advice, planning_level, select_actions
 from agent.core.rubric import Rubric
-from agent.core.schemas import AnswerRecord
-from agent.core.scoring import Assessment, DimensionScore, score
+from agent.core.scoring import Assessment, DimensionScore, level_text
 from agent.core.transitions import Transitions
-from agent.core.understanding import understanding_lines
-
-__all__ = [
-    "AssessmentResult", "UsageSummary", "build_result", "render_json", "render_markdown",
-    "select_actions", "understanding_lines", "ATTRIBUTION",
-]
-
-ATTRIBUTION = "Framework: AI Operations Maturity Model v1.0.0 by FrankX Research, CC BY-SA 4.0"
-
-
-class UsageSummary(BaseModel):
-    model_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-
-    @classmethod
-    def from_calls(cls, calls: Iterable[Mapping]) -> "UsageSummary":
-        """Totals over the interview state's call records."""
-        calls = list(calls)
-        return cls(
-            model_calls=len(calls),
-            prompt_tokens=sum(c.get("prompt_tokens", 0) for c in calls),
-            completion_tokens=sum(c.get("completion_tokens", 0) for c in calls),
-            cost_usd=round(sum(c.get("cost_usd", 0.0) for c in calls), 6),
-        )
-
-
-class AssessmentResult(BaseModel):
-    """Everything a report needs; also the JSON export (which adds a computed `advice` block)."""
-
-    session: str
-    organization: str | None = None
-    assessed_on: str  # ISO date
-    assessed_by: str = "aiops-assess interview"
-    model: str
-    rubric_version: str
-    assessment: Assessment
-    answers: dict[str, AnswerRecord] = Field(default_factory=dict)
-    finished_early: bool = False
-    summary: str | None = None  # executive-summary prose written by a model
-    usage: UsageSummary = Field(default_factory=UsageSummary)
-    notes: list[str] = Field(default_factory=list)
-    # Advice grounded in retrieved passages (set by the report node); None: computed from the guides.
-    advice: Advice | None = None
-
-
-def build_result(
-    rubric: Rubric,
-    session: str,
-    answers: Mapping[str, AnswerRecord],
-    *,
-    model: str,
-    organization: str | None = None,
-    assessed_on: str | date | None = None,
-    assessed_by: str = "aiops-assess interview",
-    finished_early: bool = False,
-    summary: str | None = None,
-    usage: UsageSummary | None = None,
-    notes: Iterable[str] = (),
-) -> AssessmentResult:
-    """Score the answers and bundle them with the session's metadata (date defaults to today)."""
-    when = assessed_on or date.today()
-    return AssessmentResult(
-        session=session,
-        organization=organization,
-        assessed_on=when.isoformat() if isinstance(when, date) else when,
-        assessed_by=assessed_by,
-        model=model,
-        rubric_version=rubric.version,
-        assessment=score(rubric, {qid: rec.score for qid, rec in answers.items()}),
-        answers=dict(answers),
-        finished_early=finished_early,
-        summary=summary,
-        usage=usage or UsageSummary(),
-        notes=list(notes),
-    )
-
+from agent.reporting.advice import Action, Advice, planning_level
+from agent.reporting.result import ATTRIBUTION, AssessmentResult, advice_of
 
 # -- formatting helpers -------------------------------------------------------------------------
 
@@ -107,14 +22,6 @@ def _cell(text: object) -> str:
 
 def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f}"
-
-
-def level_text(rubric: Rubric, a: Assessment) -> str:
-    """'Level 2 (Organized)', or while the missing answers leave it open 'Level 1–3, provisional'."""
-    if a.level is not None:
-        return f"Level {a.level} ({rubric.level(a.level).name})"
-    lo, hi = a.level_range
-    return f"Level {lo}–{hi}, provisional"
 
 
 def partial_banner(rubric: Rubric, a: Assessment) -> str:
@@ -176,11 +83,6 @@ def _actions(title: str, actions: list[Action], empty: str) -> list[str]:
 
 
 # -- Markdown -----------------------------------------------------------------------------------
-
-
-def advice_of(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> Advice:
-    """The result's grounded advice, or (older sessions, no index) the advice from the guides."""
-    return result.advice or select_actions(rubric, transitions, result.assessment, result.answers)
 
 
 def render_markdown(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> str:
@@ -301,25 +203,3 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
     return "\n".join(out)
 
 
-# -- JSON ---------------------------------------------------------------------------------------
-
-
-def render_json(
-    result: AssessmentResult, rubric: Rubric | None = None, transitions: Transitions | None = None
-) -> str:
-    """The whole result as JSON (indent 2) plus a computed `advice` block.
-
-    Without `rubric`/`transitions` the bundled files are loaded (cached); pass them to stay pure.
-    The output validates back into `AssessmentResult` (the extra `advice` key is ignored).
-    """
-    if rubric is None:
-        from agent.core.rubric import load_rubric
-
-        rubric = load_rubric()
-    if transitions is None:
-        from agent.core.transitions import load_transitions
-
-        transitions = load_transitions()
-    data = result.model_dump(mode="json")
-    data["advice"] = advice_of(rubric, transitions, result).model_dump(mode="json")
-    return json.dumps(data, indent=2, ensure_ascii=False)
