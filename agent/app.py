@@ -9,6 +9,7 @@ interviews. Every face and the evaluation build their objects here, and nowhere 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -102,10 +103,9 @@ class App:
         self.gateway.warm_up()
         if index and self._index_warm_up is None:
             def run() -> None:
-                try:
+                # A failure is reported, as a message, by the step that needs the index.
+                with contextlib.suppress(Exception):
                     self.retriever().open()
-                except Exception:  # noqa: BLE001 - reported by the step that needs the index
-                    pass
 
             self._index_warm_up = threading.Thread(target=run, daemon=True, name="index-warm-up")
             self._index_warm_up.start()

@@ -86,7 +86,7 @@ def turns(runs: int, data_dir: str) -> dict[str, list[float] | float]:
             if r:
                 calls += len(iv.state["calls"])
                 user_turns += iv.state["user_turns"]
-    return {"total": total, "in_calls": in_calls, "rest": [a - b for a, b in zip(total, in_calls)],
+    return {"total": total, "in_calls": in_calls, "rest": [a - b for a, b in zip(total, in_calls, strict=False)],
             "first": first, "calls_per_turn": calls / user_turns}
 
 

@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from agent.app import App, build_gateway  # noqa: E402
 from agent.common.config import load_settings  # noqa: E402
 from agent.core.rubric import load_rubric  # noqa: E402
 from agent.evaluation.interviews import load_interviews  # noqa: E402
 from agent.evaluation.runner import run_all  # noqa: E402
 from agent.gateway.models import ModelChoice  # noqa: E402
-from agent.app import App, build_gateway  # noqa: E402
 
 LATENCY_S = 0.2
 

@@ -13,8 +13,9 @@ import pytest
 
 from agent.core.rubric import DIMENSION_IDS
 from agent.reporting.advice import block_chunk_id
-from agent.retrieval.corpus import MAX_CHUNK_CHARS, SEP, document_chunks
-from agent.retrieval.retriever import load_framework_chunks
+from agent.retrieval.chunks import SEP
+from agent.retrieval.framework import load_framework_chunks
+from agent.retrieval.markdown import MAX_CHUNK_CHARS, document_chunks
 
 # The Unicode "Box Drawing" block (┌ ─ │ ┐ └ ┘ ├ ┤ ┬ ┴ ┼ ═ ...) and the diagram arrows.
 BOX_DRAWING = re.compile(r"[\u2500-\u257F▼▲]")
@@ -78,7 +79,7 @@ def test_every_week_block_of_every_guide_is_one_chunk(by_id, transitions):
 def test_a_week_block_holds_only_its_own_items(by_id, transitions):
     """Items of the next block must not leak into this one (blocks are cut at 'Week n-m:')."""
     for g in transitions.guides:
-        for b, nxt in zip(g.blocks, g.blocks[1:]):
+        for b, nxt in zip(g.blocks, g.blocks[1:], strict=False):
             text = by_id[block_chunk_id(g, b)].text
             own = {it.text for it in b.items}
             leaked = [it.text for it in nxt.items if it.text not in own and it.text in text]

@@ -80,7 +80,7 @@ def test_id_must_match_the_file_name_and_yaml_must_parse(tmp_path, rubric):
         load_interview(p, rubric)
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: [unclosed\n")
-    with pytest.raises(InterviewFileError, match="broken.yaml: is not valid YAML"):
+    with pytest.raises(InterviewFileError, match=r"broken\.yaml: is not valid YAML"):
         load_interview(broken, rubric)
     with pytest.raises(InterviewFileError, match="must be a mapping"):
         parse_interview(["a list"], "list.yaml")

@@ -192,7 +192,7 @@ def test_first_upload_creates_dataset_items_and_experiment(client, capture, eval
     # one item per interview: stable id, the transcript in, the gold out, persona/notes/rubric version
     items = capture.bodies("POST", "/api/public/dataset-items")
     assert [b["id"] for b in items] == [item_id(i) for i in IDS] == [f"aiops-assess-{i}" for i in IDS]
-    for body, iv in zip(items, ivs):
+    for body, iv in zip(items, ivs, strict=False):
         assert body["datasetName"] == DATASET_NAME
         assert body["input"] == [t.model_dump() for t in iv.transcript]
         assert body["expectedOutput"] == {"answers": iv.expected.answers, "total": iv.expected.total,

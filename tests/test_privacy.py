@@ -83,7 +83,7 @@ def _card_format(number: str, sep: str) -> str:
 cards = st.builds(
     lambda prefix, rest, sep: _card_format(_luhn_complete(prefix + rest), sep),
     st.sampled_from(["4", "51", "55", "6011"]), _digits(11), st.sampled_from([" ", "-", ""]),
-).map(lambda s: s if len(re.sub(r"\D", "", s)) >= 13 else s)
+)
 
 
 def _iban(country: str, bban: str, spaced: bool) -> str:
@@ -135,7 +135,7 @@ def _compose(parts, tail) -> tuple[str, str]:
 @settings(max_examples=400, deadline=None)
 @given(texts)
 def test_neither_policy_lets_a_value_through_and_both_find_the_same_spans(sample):
-    parts, tail = sample
+    parts, _tail = sample
     text, expected = _compose(*sample)
     assert mask_text(text) == expected
     redactor = Redactor()

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.common.config import Settings
 from agent.app import App, build_gateway
+from agent.common.config import Settings
 from agent.interview.session import Interview
 from tests.cassettes import generate
 
@@ -162,7 +162,7 @@ def exchanges(cassette) -> list[tuple[str, object, dict]]:
     """(uri, request JSON, response) of every interaction in the test's cassette (generating, the
     URI the cassette will have: the real endpoint's)."""
     out = []
-    for req, resp in zip(cassette.requests, cassette.responses):
+    for req, resp in zip(cassette.requests, cassette.responses, strict=False):
         body = req.body.decode() if isinstance(req.body, bytes) else req.body
         uri = generate.ACTIVE.real_uri(req.uri) if generate.ACTIVE else req.uri
         out.append((uri, json.loads(body) if body else None, resp))

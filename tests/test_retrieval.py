@@ -19,6 +19,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -32,7 +33,8 @@ from agent.retrieval.embeddings import (
     WordLlamaEmbedder,
     build_embedder,
 )
-from agent.retrieval.retriever import CorpusMissing, Filter, Retriever, load_framework_chunks
+from agent.retrieval.framework import CorpusMissing, load_framework_chunks
+from agent.retrieval.retriever import Filter, Retriever
 from agent.retrieval.store import IndexUnavailable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -533,7 +535,7 @@ def test_a_litellm_embedding_model_without_its_key_names_the_key(settings):
 class _FakeOpenAIEmbeddings(BaseHTTPRequestHandler):
     """POST /embeddings in OpenAI's wire format, with deterministic vectors."""
 
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -211,7 +211,7 @@ def test_streamed_and_failed_calls_are_generations_too_but_only_inside_a_turn(tr
     gw.text("ask", msgs)  # outside a turn: no trace at all
     with tracing.turn("gw", reply=None, rubric_version="1", model=gw.model):
         text, _ = gw.text("ask", msgs, on_token=lambda tok: None)
-        failed, calls = gw.text("ask", msgs)
+        failed, _calls = gw.text("ask", msgs)
     streamed, down = [s for s in traced.spans() if s.name == "ask"]
     assert _attrs(streamed)["langfuse.observation.output"] == text
     assert _json(streamed, "langfuse.observation.usage_details")["input"] == 100

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli, cli_env
-from tests.helpers import FULL, SAMPLE
+from tests.helpers import FULL, SAMPLE, cli, cli_env
 from tests.web_helpers import (
     CHROMIUM,
     INPUT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agent.core.rubric import Rubric
-from agent.core.schemas import AnswerRecord, KnownAnswer, RubricUpdate
+from agent.core.schemas import AnswerRecord, KnownAnswer, RubricUpdate, as_question_id
 from agent.core.scoring import level_text, score
 
 
@@ -21,9 +21,9 @@ def merge(answers: Mapping[str, dict], update: RubricUpdate, *, turn: int, curre
     changed: list[str] = []
     for ans in update.answers:
         old = out.get(ans.question_id)
-        if old is not None and not update.is_correction and ans.question_id != current:
-            if ans.confidence < threshold <= old["confidence"]:
-                continue
+        if (old is not None and not update.is_correction and ans.question_id != current
+                and ans.confidence < threshold <= old["confidence"]):
+            continue
         rec = AnswerRecord(question_id=ans.question_id, score=ans.score, confidence=ans.confidence,
                            evidence=ans.evidence.strip(), turn=turn)
         out[ans.question_id] = rec.model_dump()
@@ -35,7 +35,7 @@ def merge(answers: Mapping[str, dict], update: RubricUpdate, *, turn: int, curre
 def known_answers(rubric: Rubric, answers: Mapping[str, dict]) -> list[KnownAnswer]:
     """The answers so far in the shape prompts use."""
     return [
-        KnownAnswer(question_id=q.id, score=a["score"], label=q.label(a["score"]), evidence=a["evidence"],
+        KnownAnswer(question_id=as_question_id(q.id), score=a["score"], label=q.label(a["score"]), evidence=a["evidence"],
                     confidence=a["confidence"])
         for q in rubric.questions
         if (a := answers.get(q.id)) is not None

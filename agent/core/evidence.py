@@ -56,7 +56,8 @@ def is_instruction(quote: str) -> bool:
 def verify(update: RubricUpdate, user_messages: Iterable[str]) -> tuple[RubricUpdate, list[ScoredAnswer]]:
     """Split an update into (update with only verified answers, dropped answers)."""
     sources = list(user_messages)
-    kept, dropped = [], []
+    kept: list[ScoredAnswer] = []
+    dropped: list[ScoredAnswer] = []
     for ans in update.answers:
         ok = quote_in(ans.evidence, sources) and not is_instruction(ans.evidence)
         (kept if ok else dropped).append(ans)

@@ -89,7 +89,7 @@ def phrase_ask(ctx: AskContext, rubric: Rubric, phrasing: Phrasing) -> str:
         parts.append(phrasing.respond["options"].format(question=q.text, options=opts))
     elif q is not None and kind == "why":
         parts.append(phrasing.respond["why"].format(why=ctx.question_why or ""))
-    elif q is not None and kind == "clarify":
+    elif q is not None and kind == "clarify" and ctx.respond_to is not None:
         about = asked_about(rubric, ctx.respond_to.text) or rubric.question(q.id)
         parts.append(phrasing.respond["clarify"].format(topic=about.topic, question=about.text, why=about.why))
     elif kind == "scores":

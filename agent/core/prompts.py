@@ -35,7 +35,7 @@ def load_template(name: str, directory: Path = PROMPTS_DIR) -> tuple[str, str]:
     except OSError as exc:
         raise PromptError(f"prompt file {path} is missing: {exc}") from exc
     parts = _SECTION.split(text)
-    sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2])))
+    sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2]), strict=False))
     if set(sections) != {"system", "user"}:
         raise PromptError(f"prompt file {path} needs a '## system' and a '## user' section")
     return sections["system"], sections["user"]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 QuestionId = Literal["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
+QUESTION_ID_SET = frozenset(f"q{i}" for i in range(1, 13))
+
+
+def as_question_id(value: str) -> QuestionId:
+    """`value` as a question id, checked (ValueError for anything but q1..q12)."""
+    if value not in QUESTION_ID_SET:
+        raise ValueError(f"not a question id: {value!r} (use q1..q12)")
+    return cast(QuestionId, value)
+
+
 QuestionBackKind = Literal["options", "why", "clarify", "scores", "other"]
 
 

@@ -7,7 +7,7 @@ A malformed file is rejected with its file name, the field and the reason, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
@@ -84,7 +84,7 @@ class RecordedInterview(BaseModel):
         return [t.content for t in self.transcript if t.role == "user"]
 
 
-def _where(err: dict) -> str:
+def _where(err: Any) -> str:
     return ".".join(str(x) for x in err["loc"]) or "(top level)"
 
 

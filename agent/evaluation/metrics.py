@@ -81,17 +81,18 @@ def _share(num: float, den: float) -> float:
     return round(num / den, 4) if den else 0.0
 
 
-def _block(items: Sequence[ItemScore], qids: Sequence[str]) -> dict[str, float]:
+def _block(items: Sequence[ItemScore], qids: Sequence[str]) -> dict[str, float | None]:
     """Accuracy figures restricted to some questions."""
     gold = [(it.expected[q], it.predicted.get(q)) for it in items for q in qids if q in it.expected]
     answered = [(g, p) for g, p in gold if p is not None]
-    return {
+    out: dict[str, float | None] = {
         "n": len(gold),
         "exact_accuracy": _share(sum(1 for g, p in gold if p == g), len(gold)),
         "within_one_accuracy": _share(sum(1 for g, p in answered if abs(p - g) <= 1), len(gold)),
         "coverage": _share(len(answered), len(gold)),
         "mae": round(sum(abs(p - g) for g, p in answered) / len(answered), 4) if answered else None,
     }
+    return out
 
 
 def confusion(items: Sequence[ItemScore]) -> list[list[int]]:

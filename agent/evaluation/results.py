@@ -46,7 +46,7 @@ def summarize(rubric: Rubric, interviews: Sequence[RecordedInterview], runs: Seq
     items = []
     for iv in interviews:
         mine = [r for r in runs if r.id == iv.id]
-        first = next((s for s, r in zip(scored, runs) if r.id == iv.id), None)
+        first = next((s for s, r in zip(scored, runs, strict=False) if r.id == iv.id), None)
         items.append({
             "id": iv.id,
             "expected": iv.expected.answers,

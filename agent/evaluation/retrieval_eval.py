@@ -88,7 +88,7 @@ class RetrievalMetrics(BaseModel):
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of a non-empty sequence."""
     ordered = sorted(values)
-    idx = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    idx = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[idx]
 
 
@@ -108,15 +108,15 @@ def metrics(results: Sequence[QueryResult]) -> RetrievalMetrics:
     styles = sorted({r.style for r in answerable})
     lat = [r.milliseconds for r in results] or [0.0]
     oos = [r for r in results if not r.expected]
-    return RetrievalMetrics(
+    return RetrievalMetrics.model_validate({
         **_scores(answerable),
-        out_of_scope=len(oos),
-        out_of_scope_recognised=sum(1 for r in oos if r.abstained),
-        answerable_declined=sum(1 for r in answerable if r.abstained),
-        by_style={s: _scores([r for r in answerable if r.style == s]) for s in styles},
-        latency_ms_p50=round(percentile(lat, 50), 2),
-        latency_ms_p95=round(percentile(lat, 95), 2),
-    )
+        "out_of_scope": len(oos),
+        "out_of_scope_recognised": sum(1 for r in oos if r.abstained),
+        "answerable_declined": sum(1 for r in answerable if r.abstained),
+        "by_style": {s: _scores([r for r in answerable if r.style == s]) for s in styles},
+        "latency_ms_p50": round(percentile(lat, 50), 2),
+        "latency_ms_p95": round(percentile(lat, 95), 2),
+    })
 
 
 def run(

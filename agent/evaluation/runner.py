@@ -22,6 +22,7 @@ from agent.evaluation.interviews import RecordedInterview
 from agent.evaluation.transcript import guesser
 from agent.interview.context import Services
 from agent.interview.reading import read_reply
+from agent.interview.state import Message
 
 Mode = Literal["transcript", "simulate"]
 MAX_SIMULATED_TURNS = 60
@@ -57,7 +58,7 @@ def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run
     guess = guesser(svc.rubric)
     limit = svc.settings.input.max_reply_chars
     answers: dict[str, dict] = {}
-    messages: list[dict[str, str]] = []
+    messages: list[Message] = []
     calls: list[CallRecord] = []
     current: str | None = None
     turn = 0

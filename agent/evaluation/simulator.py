@@ -11,6 +11,7 @@ from a recorded interview's facts and gold answers.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Literal
 
@@ -34,7 +35,7 @@ class ScriptedInterviewee:
         self.facts: dict[str, list[str]] = {}
         guess = guesser(rubric)
         turns = iv.transcript
-        for prev, nxt in zip(turns, turns[1:]):
+        for prev, nxt in itertools.pairwise(turns):
             if prev.role == "assistant" and nxt.role == "user":
                 q = guess.guess(prev.content)
                 if q:

@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from agent.gateway.router import ModelUnavailable
     from agent.interview.store import SessionError
 
+    user_errors: tuple[type[Exception], ...] = (ConfigError, SessionError, DataFileError, ModelUnavailable)
     try:
         settings = load_settings(args.config)
         if args.command == "chat":
@@ -125,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         from agent.faces.session_commands import print_report
 
         return print_report(settings, args.session, args.format)
-    except (ConfigError, SessionError, DataFileError, ModelUnavailable, *_retrieval_errors()) as exc:
+    except Exception as exc:
+        # The index's and the evaluation's errors are known only once those modules were imported
+        # (chromadb is slow to import); anything else is a bug and keeps its traceback.
+        if not isinstance(exc, (*user_errors, *_retrieval_errors())):
+            raise
         print(f"aiops-assess: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

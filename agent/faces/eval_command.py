@@ -43,7 +43,7 @@ def run_eval(settings: Settings, args) -> int:
     from agent.app import App
     from agent.evaluation.interviews import load_interviews
     from agent.evaluation.results import summarize, write_outputs
-    from agent.evaluation.runner import run_all
+    from agent.evaluation.runner import Mode, run_all
 
     if args.repeat < 1 or (args.concurrency is not None and args.concurrency < 1):
         print("aiops-assess: --repeat and --concurrency must be at least 1", file=sys.stderr)
@@ -61,7 +61,7 @@ def run_eval(settings: Settings, args) -> int:
     if gateway.notice:
         console.print(f"note: {gateway.notice}")
     gateway.ready()
-    mode = "simulate" if args.simulate else "transcript"
+    mode: Mode = "simulate" if args.simulate else "transcript"
     concurrency = args.concurrency or (1 if is_offline(gateway.model) else 8)
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

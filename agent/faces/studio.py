@@ -20,6 +20,7 @@ from agent.app import App
 from agent.common.config import load_settings
 from agent.interview.context import Services
 from agent.interview.graph import build_graph
+from agent.interview.state import InterviewState
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,14 +38,14 @@ def services_for(config: Any, context: Any = None) -> Services:
     return _app().services(thread, organization=organization)
 
 
-class StudioGraph(CompiledStateGraph):
+class StudioGraph(CompiledStateGraph[InterviewState, Services, InterviewState, InterviewState]):
     """The compiled interview graph, with Services filled in when a run brings no context
     (`invoke`/`ainvoke` and the server's calls all go through `stream`/`astream`)."""
 
-    def stream(self, input, config=None, *, context=None, **kwargs):
+    def stream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:
         return super().stream(input, config, context=services_for(config, context), **kwargs)
 
-    def astream(self, input, config=None, *, context=None, **kwargs):
+    def astream(self, input: Any, config: Any = None, *, context: Any = None, **kwargs: Any) -> Any:
         return super().astream(input, config, context=services_for(config, context), **kwargs)
 
 

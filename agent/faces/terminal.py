@@ -13,8 +13,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from agent.common.config import Settings
-from agent.common.providers import is_known_provider
 from agent.common.hints import command
+from agent.common.providers import is_known_provider
 from agent.core.answers import progress_line
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, QUIT, help_text
 from agent.faces.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
@@ -168,7 +168,7 @@ def _loop(iv: Interview, out: _Out, session: str, interactive: bool, ctrl_c: thr
                 out.token(token)
             for msg in iv.said:
                 out.assistant(msg)
-        except Exception as exc:  # noqa: BLE001 - the checkpoint before this turn is intact
+        except Exception as exc:
             if ctrl_c.is_set():
                 raise KeyboardInterrupt from exc
             out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "

@@ -174,7 +174,7 @@ class Gateway:
     def _check_model_known(self, litellm: Any) -> None:
         try:
             litellm.get_llm_provider(self.choice.model)
-        except Exception as exc:  # noqa: BLE001 - litellm raises BadRequestError for unknown providers
+        except Exception as exc:
             if not self.settings.offline_fallback:
                 raise ModelUnavailable(
                     f"LiteLLM does not know the model '{self.choice.model}'. Use a string like "

@@ -90,6 +90,7 @@ def response_format(schema: type[BaseModel]) -> dict:
     from litellm.llms.base_llm.base_utils import type_to_response_format_param
 
     rf = type_to_response_format_param(schema)
+    assert rf is not None  # None only for a schema of None
     rf["json_schema"]["schema"] = _strict_compatible(rf["json_schema"]["schema"])
     return rf
 

@@ -45,7 +45,7 @@ def route_after_interpret(state: InterviewState) -> str:
     return "listen" if state.get("outage") else "plan"
 
 
-def build_graph() -> StateGraph:
+def build_graph() -> StateGraph[InterviewState, Services, InterviewState, InterviewState]:
     """The uncompiled interview graph."""
     g = StateGraph(InterviewState, context_schema=Services)
     g.add_node("greet", traced(greet))

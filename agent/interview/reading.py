@@ -17,10 +17,11 @@ from agent.core.evidence import is_instruction, verify
 from agent.core.phrasing import load_phrasing
 from agent.core.prompts import render
 from agent.core.rubric import Rubric
-from agent.core.schemas import InterpretContext, QuestionBrief, RubricUpdate, Turn
+from agent.core.schemas import InterpretContext, QuestionBrief, RubricUpdate, Turn, as_question_id
 from agent.gateway import budget
 from agent.gateway.router import CallRecord
 from agent.interview.context import Services
+from agent.interview.state import Message
 
 RECENT_TURNS = 4
 
@@ -49,7 +50,7 @@ def provider_outage(calls: Sequence[CallRecord]) -> str | None:
 
 def brief(rubric: Rubric, qid: str) -> QuestionBrief:
     q = rubric.question(qid)
-    return QuestionBrief(id=q.id, dimension=q.dimension, text=q.text, options=[o.label for o in q.options])
+    return QuestionBrief(id=as_question_id(q.id), dimension=q.dimension, text=q.text, options=[o.label for o in q.options])
 
 
 def read_reply(
@@ -58,7 +59,7 @@ def read_reply(
     *,
     current: str | None,
     answers: Mapping[str, dict],
-    messages: Sequence[Mapping[str, str]],
+    messages: Sequence[Message],
     turn: int,
 ) -> Reading:
     """Interpret `reply` (the last user message in `messages`) given the question just asked."""
@@ -68,7 +69,7 @@ def read_reply(
         current_question=brief(rubric, current) if current else None,
         questions=[brief(rubric, q.id) for q in rubric.questions],
         known=known_answers(rubric, answers),
-        recent=[Turn(role=m["role"], content=m["content"]) for m in messages[-(RECENT_TURNS + 1):-1]],
+        recent=[Turn.model_validate(m) for m in messages[-(RECENT_TURNS + 1):-1]],
     )
     update, calls = svc.gateway.structured("interpret", render("interpret", ctx), RubricUpdate)
     notices: list[str] = []

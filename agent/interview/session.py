@@ -11,7 +11,7 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
-from langgraph.types import Command
+from langgraph.types import Command, StreamMode
 
 from agent.core.calls import Usage
 from agent.gateway import budget
@@ -109,13 +109,13 @@ class Interview:
         was_done = self.is_done
         spent = Usage.of(self.state.get("calls", [])).cost_usd
         svc = self.services
-        modes = ["values", "custom"] if svc.stream_tokens else ["values"]
-        values: dict = {}
+        modes: list[StreamMode] = ["values", "custom"] if svc.stream_tokens else ["values"]
+        values: dict[str, Any] = {}
         self._values = None
         with budget.session_spend(spent), tracing.turn(self.name, reply=getattr(payload, "resume", None),
                                                          rubric_version=svc.rubric.version, model=svc.gateway.model) as turn:
             for mode, chunk in self.graph.stream(payload, self.config, context=svc, stream_mode=modes):
-                if mode == "values":
+                if mode == "values" and isinstance(chunk, dict):
                     values = chunk
                 elif isinstance(chunk, dict) and chunk.get("token"):
                     yield str(chunk["token"])

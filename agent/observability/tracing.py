@@ -128,7 +128,8 @@ def _observe(enter: Callable[[Any], list]) -> Iterator[_Observation]:
         return
     stack = ExitStack()
     try:
-        obs = [stack.enter_context(cm) for cm in enter(lf)][0]
+        entered = [stack.enter_context(cm) for cm in enter(lf)]  # all of them, in order
+        obs = entered[0]
     except Exception:
         log.debug("tracing: could not start an observation", exc_info=True)
         _close(stack)

@@ -119,7 +119,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
         return RubricUpdate(understood=False, language=lang)
 
     current = ctx.current_question.id if ctx.current_question else None
-    asked = {q.id for q in ctx.questions} or {q.id for q in rubric.questions}
+    asked: set[str] = {q.id for q in ctx.questions} or {q.id for q in rubric.questions}
     sents = sentence_spans(low)
     sidx = SpanIndex(sents)
     clauses = [clause_spans(low, a, b) for a, b in sents]
@@ -216,6 +216,6 @@ def _relevant(s: str, lex, ctx: InterpretContext) -> bool:
     last = next((t.content for t in reversed(ctx.recent) if t.role == "assistant"), "")
     if ctx.current_question:
         last += " " + ctx.current_question.text
-    words = {w for w in re.findall(r"[a-z]{5,}", last.lower())}
+    words = set(re.findall(r"[a-z]{5,}", last.lower()))
     return any(w in words for w in re.findall(r"[a-z]{5,}", s))
 

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
@@ -134,13 +135,13 @@ class Lexicon(StrictModel):
         return self._compiled
 
 
-def _needed(items) -> frozenset[str] | None:
+def _needed(items: Any) -> frozenset[str] | None:
     """Literal strings of which every match of the parsed pattern `items` contains at least one
     (None when none can be told): a cheap `in` check that skips most regex scans."""
-    from re import _constants as C
+    from re import _constants as C  # type: ignore[attr-defined]
 
     run: list[str] = []
-    for op, av in list(items) + [(None, None)]:
+    for op, av in [*list(items), (None, None)]:
         if op is C.LITERAL:
             run.append(chr(av))
             continue
@@ -151,7 +152,7 @@ def _needed(items) -> frozenset[str] | None:
             got = _needed(av[3])
         elif op is C.BRANCH:
             alts = [_needed(alt) for alt in av[1]]
-            got = None if any(a is None for a in alts) else frozenset().union(*alts)
+            got = None if any(a is None for a in alts) else frozenset(t for a in alts if a for t in a)
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
             got = _needed(av[2])
         else:
@@ -163,9 +164,10 @@ def _needed(items) -> frozenset[str] | None:
 
 def needed_literals(rx: re.Pattern[str]) -> frozenset[str] | None:
     try:
-        from re import _parser
+        from re import _parser  # type: ignore[attr-defined]
         return _needed(_parser.parse(rx.pattern, rx.flags))
-    except Exception:  # pragma: no cover -- internals differ: no prefilter, same results
+    except (ImportError, AttributeError, TypeError, ValueError, re.error):  # pragma: no cover
+        # CPython's parser internals differ: no prefilter, same results.
         return None
 
 

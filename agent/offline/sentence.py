@@ -62,12 +62,9 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
     topic_cl = {(c.qid, ci) for c, ms, me, ci, neg in raw if c.score is None}
     lost: set[int] = set()
     scored = [(k, r) for k, r in enumerate(raw) if r[0].score is not None]
-    if len({r[0].qid for _, r in scored}) < 2:
-        scored_pairs = ()
-    else:
-        scored_pairs = scored
+    scored_pairs = scored if len({r[0].qid for _, r in scored}) >= 2 else []
     for k, (c, ms, me, ci, _) in scored_pairs:
-        for k2, (c2, ms2, me2, ci2, _) in scored_pairs:
+        for _k2, (c2, ms2, me2, ci2, _) in scored_pairs:
             if c2.qid == c.qid or not (ms < me2 and ms2 < me):
                 continue
             mine, theirs = (c.qid, ci) in topic_cl, (c2.qid, ci2) in topic_cl
@@ -81,8 +78,8 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
               if c.qid == current and not c.generic and k not in lost and not _passing(low, a, ms, lex)}
     if cur_cl:
         for qid in {c.qid for c, *_ in raw} - {current}:
-            mine = [(c, ci) for k, (c, ms, me, ci, neg) in scored if c.qid == qid and k not in lost]
-            if mine and all(c.generic and ci in cur_cl for c, ci in mine):
+            touched = [(c, ci) for k, (c, ms, me, ci, neg) in scored if c.qid == qid and k not in lost]
+            if touched and all(c.generic and ci in cur_cl for c, ci in touched):
                 dropped.add(qid)
 
     # Passing mentions ("caps per team in LiteLLM"): a question that is neither asked nor
@@ -125,7 +122,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
         votes.append(Vote(cue.qid, score, weight, conf, si, ms, me, hedged, ceiling))
 
     # "Budgets: no." / "Memory no, each session is new": a topic named and answered with a bare no.
-    for cue, ms, me, ci, neg in raw:
+    for cue, ms, me, _ci, _neg in raw:
         if cue.score is None and cue.qid not in dropped and _LEAD.fullmatch(low, a, ms) and cue.qid in asked:
             m = _LABEL_NO.match(low, me, b)
             ql = lexicon.questions[cue.qid]
@@ -139,6 +136,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
             ql = lexicon.questions[qid]
             no = ql.no_score if ql.no_score is not None else ql.negated
             m = any_match(lex.rest_none, s)
+            assert m is not None  # matched just above
             votes.append(Vote(qid, no, 2.5, 0.7, si, a + m.start(), a + m.end()))
 
     # Bare answers to the question just asked ("no", "nope, nothing", "yes, basic logs").
@@ -181,10 +179,7 @@ def _hedge_kind(clause: str, lex) -> int:
 def _lapsed_after(low: str, clause: tuple[int, int], lapses: list[int], ms: int) -> bool:
     """"We used to have alerts": a lapse word earlier in the same clause denies the cue, unless
     the clause turns to the present in between ("stopped X and now use Y")."""
-    for p in lapses:
-        if clause[0] <= p < ms and not _NOW.search(low, p, ms):
-            return True
-    return False
+    return any(clause[0] <= p < ms and not _NOW.search(low, p, ms) for p in lapses)
 
 def _passing(low: str, a: int, ms: int, lex) -> bool:
     before = low[max(a, ms - 24):ms]

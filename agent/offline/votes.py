@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.core.schemas import ScoredAnswer
+from agent.core.schemas import ScoredAnswer, as_question_id
 
 EXPLICIT_W = 10.0  # weight of an explicit self-rating ("I'd say a 3")
 EVIDENCE_MAX = 240
@@ -93,5 +93,5 @@ def resolve(votes: list[Vote], reply: str, low: str, sents, clauses, current=Non
         sent = sents[best.sent]
         cl = next((c for c in clauses[best.sent] if c[0] <= best.start < c[1]), sent)
         ev = evidence(reply, low, sent, cl, best.start, best.end)
-        answers.append(ScoredAnswer(question_id=qid, score=score, confidence=round(conf, 2), evidence=ev))
+        answers.append(ScoredAnswer(question_id=as_question_id(qid), score=score, confidence=round(conf, 2), evidence=ev))
     return answers

@@ -128,19 +128,19 @@ def improvement_areas(rubric: Rubric, assessment: Assessment) -> list[Improvemen
     High: gap of 2 or more, or the lowest-scoring dimension (when scores differ at all);
     Medium: gap of 1 or more; Low: any smaller gap. Unscored dimensions are never listed.
     """
-    scored = [d for d in assessment.dimensions if d.score is not None]
-    lowest = min((d.score for d in scored), default=None)
-    spread = len({d.score for d in scored}) > 1
+    scored = [(d, d.score) for d in assessment.dimensions if d.score is not None]
+    lowest = min((s for _, s in scored), default=None)
+    spread = len({s for _, s in scored}) > 1
     areas = []
-    for d in scored:
+    for d, s in scored:
         if not d.gap or d.gap <= 0:
             continue
         prio: Priority = "High" if d.gap >= 2 else "Medium" if d.gap >= 1 else "Low"
-        if spread and d.score == lowest:
+        if spread and s == lowest:
             prio = "High"
         areas.append(
             ImprovementArea(
-                dimension=d.dimension, name=d.name, score=d.score, target=d.target, gap=d.gap,
+                dimension=d.dimension, name=d.name, score=s, target=d.target, gap=d.gap,
                 priority=prio, reason=_reason(rubric, d, assessment.answers),
             )
         )
@@ -153,20 +153,19 @@ def strengths(
     rubric: Rubric, assessment: Assessment, answers: Mapping[str, AnswerRecord] | None = None
 ) -> list[Strength]:
     """Dimensions at or above target; if none, the highest-scoring ones (score above 0)."""
-    scored = [d for d in assessment.dimensions if d.score is not None]
-    chosen = [d for d in scored if d.score >= d.target]
+    scored = [(d, d.score) for d in assessment.dimensions if d.score is not None]
+    chosen = [(d, s) for d, s in scored if s >= d.target]
     at_target = bool(chosen)
     if not chosen:
-        top = sorted((d for d in scored if d.score > 0), key=lambda d: -d.score)
-        chosen = top[:MAX_RELATIVE_STRENGTHS]
+        chosen = sorted(((d, s) for d, s in scored if s > 0), key=lambda ds: -ds[1])[:MAX_RELATIVE_STRENGTHS]
     out = []
-    for d in sorted(chosen, key=lambda d: -d.score):
+    for d, s in sorted(chosen, key=lambda ds: -ds[1]):
         answered = [q for q in rubric.questions_in(d.dimension) if q.id in assessment.answers]
         best = max(answered, key=lambda q: assessment.answers[q.id])
         rec = (answers or {}).get(best.id)
         out.append(
             Strength(
-                dimension=d.dimension, name=d.name, score=d.score, target=d.target,
+                dimension=d.dimension, name=d.name, score=s, target=d.target,
                 at_target=at_target, question=best.id, label=best.label(assessment.answers[best.id]),
                 evidence=rec.evidence if rec else None,
             )
@@ -175,7 +174,7 @@ def strengths(
 
 
 def block_chunk_id(guide: Guide, block: Block) -> str:
-    """The index chunk id of a guide's week block (see agent.retrieval.corpus)."""
+    """The index chunk id of a guide's week block (see agent.retrieval.framework)."""
     first, last = block.weeks
     return f"transition-l{guide.from_level}-l{guide.to_level}-week-{first}-{last}"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from agent.common.datafile import DataFileError
 from agent.common.providers import is_offline
 from agent.core.calls import CallRecord
 from agent.core.prompts import render
@@ -29,7 +28,8 @@ from agent.reporting.grounded import (
     grounded_advice,
     passage,
 )
-from agent.retrieval.retriever import RETRIEVAL_ERRORS, Filter
+from agent.retrieval.retriever import INDEX_UNAVAILABLE as UNAVAILABLE
+from agent.retrieval.retriever import Filter
 
 ORG_PASSAGES_PER_AREA = 2
 
@@ -102,7 +102,7 @@ def write_advice(svc: ReportingContext, assessment: Assessment, records: dict[st
         return WrittenAdvice(advice=base)
     try:
         passages = retrieve_passages(svc, queries)
-    except (*RETRIEVAL_ERRORS, DataFileError) as exc:
+    except UNAVAILABLE as exc:
         note = f"The retrieval index is unavailable ({exc}); the actions come straight from the transition guides."
         return WrittenAdvice(advice=base.model_copy(update={"notes": [*base.notes, note]}), notices=[note])
     cands, in_place = candidates(rubric, transitions, assessment, passages)

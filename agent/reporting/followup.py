@@ -24,7 +24,7 @@ from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
 from agent.reporting.advice import Advice
-from agent.retrieval.corpus import Chunk
+from agent.retrieval.chunks import Chunk
 from agent.retrieval.expansion import mentioned_levels
 
 Intent = Literal["why_score", "kpis", "first_steps", "transition", "general"]
@@ -171,7 +171,7 @@ def draft_kpis(level: int, chunk: Chunk | None) -> FollowupDraft:
 def draft_first_steps(advice: Advice | None) -> FollowupDraft:
     """The report's first actions: short-term, then medium- and long-term while fewer than five."""
     ordered = (advice.short_term + advice.medium_term + advice.long_term) if advice else []
-    if not ordered:
+    if advice is None or not ordered:
         return FollowupDraft(answer="Your report has no open actions: you are at the top of the model or at "
                              "target everywhere.", cites=[], covered=True)
     first = ordered[:5]

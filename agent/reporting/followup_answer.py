@@ -24,7 +24,7 @@ from agent.reporting.followup import (
     draft_why,
     parse_question,
 )
-from agent.retrieval.corpus import Chunk
+from agent.retrieval.chunks import Chunk
 from agent.retrieval.retriever import Filter
 
 
@@ -104,9 +104,9 @@ def answer_followup(svc: ReportingContext, values: dict, text: str) -> tuple[Fol
         question=text, intent=q.intent, assessment=_assessment_brief(svc, assessment, records, advice),
         passages=[{"id": c.id, "section": c.cite(), "text": c.text} for c in chunks], draft=draft,
     )
-    if is_offline(svc.gateway.model):
-        written, calls = None, []  # the offline engine's answer is the extractive draft itself
-    else:
+    written: FollowupDraft | None = None
+    calls: list[CallRecord] = []  # offline, the answer is the extractive draft itself
+    if not is_offline(svc.gateway.model):
         written, calls = svc.gateway.structured("followup", render("followup", ctx), FollowupDraft)
     writer = next((c.model for c in reversed(calls) if c.ok), None)
     final, who = draft, "extractive"

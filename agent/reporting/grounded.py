@@ -28,7 +28,7 @@ from agent.reporting.advice import (
     improvement_areas,
     planning_level,
 )
-from agent.retrieval.corpus import Chunk
+from agent.retrieval.chunks import Chunk, Kind
 
 _WEEK_TITLE = re.compile(r"(Week \d+-\d+: .+)$")
 # An action this similar (word overlap) to something already in place repeats it.
@@ -43,7 +43,7 @@ class AdviceQuery(BaseModel):
     dimension: str | None
     purpose: Literal["current", "next", "organization"]
     text: str
-    kinds: tuple[str, ...] | None = ("transition",)
+    kinds: tuple[Kind, ...] | None = ("transition",)
     from_level: int | None = None
     origin: Literal["framework", "organization"] | None = "framework"
 

@@ -173,10 +173,10 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
     for q in rubric.questions:
         rec = result.answers.get(q.id)
         if q.id in a.answers:
-            s = a.answers[q.id]
+            chosen = a.answers[q.id]
             conf = f"{rec.confidence:.2f}" if rec else "—"
             ev = f"“{_cell(rec.evidence)}”" if rec and rec.evidence.strip() else "—"
-            out.append(f"| {q.id} | {_cell(q.text)} | {_cell(q.label(s))} | {s}/5 | {conf} | {ev} |")
+            out.append(f"| {q.id} | {_cell(q.text)} | {_cell(q.label(chosen))} | {chosen}/5 | {conf} | {ev} |")
         else:
             out.append(f"| {q.id} | {_cell(q.text)} | not answered | — | — | — |")
     out += ["", "## Appendix", ""]

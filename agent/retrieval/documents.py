@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from agent.retrieval.corpus import Chunk, document_chunks, slug
+from agent.retrieval.chunks import Chunk, slug
+from agent.retrieval.markdown import document_chunks
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst", ""}
 MANIFEST = "manifest.json"

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -99,9 +99,9 @@ class OnnxMiniLMEmbedder:
 
     def __init__(self, timeout_seconds: float = 20.0) -> None:
         self.timeout_seconds = timeout_seconds
-        self._fn = None
+        self._fn: Any = None
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._fn is not None:
             return self._fn
         from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2

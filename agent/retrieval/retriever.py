@@ -17,19 +17,20 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from agent.common.config import Settings
-from agent.common.paths import KNOWLEDGE_DIR
-from agent.common.text import stemmer, stems
-from agent.core.rubric import Rubric, load_rubric
-from agent.core.transitions import Transitions, load_transitions
-from agent.retrieval.corpus import Chunk, FrameworkChunker, Kind, Origin, document_chunks
+from agent.common.datafile import DataFileError
+from agent.common.text import stems
+from agent.core.rubric import Rubric
+from agent.core.transitions import Transitions
+from agent.retrieval.chunks import Chunk, Kind, Origin
 from agent.retrieval.documents import DocumentError, OrgDocuments
 from agent.retrieval.embeddings import WORDLLAMA, Embedder, EmbedderUnavailable, build_embedder, probe
 from agent.retrieval.expansion import coverage, load_expander, mentioned_levels
+from agent.retrieval.framework import CorpusMissing, load_framework_chunks
+from agent.retrieval.lexical import Lexical
 from agent.retrieval.store import ChromaStore, IndexUnavailable
 
 log = logging.getLogger(__name__)
 
-FRAMEWORK_DOCUMENT = "AI_OPS_MATURITY_MODEL.md"
 # Reciprocal rank fusion constant: small, because the corpus is small and the top ranks matter
 # (chosen on the dev split of evals/retrieval.yaml, see docs/benchmarks.md).
 RRF_K = 5
@@ -39,10 +40,6 @@ LEXICAL_WEIGHT = 1.0
 LEVEL_BOOST = 2.0
 # A chunk of the kind the query is after ("which KPIs..." -> kpi) counts this much more.
 KIND_BOOST = 2.0
-
-
-class CorpusMissing(Exception):
-    """The knowledge folder has no corpus to index; the message names the fix."""
 
 
 class Filter(BaseModel):
@@ -106,69 +103,6 @@ class IndexStatus(BaseModel):
     notices: list[str]
 
 
-def load_framework_chunks(
-    corpus_dir: Path | None = None, rubric: Rubric | None = None, transitions: Transitions | None = None
-) -> list[Chunk]:
-    """Chunks of every Markdown file in the corpus folder (README.md, the licence note, excepted)."""
-    folder = Path(corpus_dir or KNOWLEDGE_DIR)
-    if not folder.is_dir():
-        raise CorpusMissing(
-            f"the knowledge folder {folder} does not exist; reinstall aiops-assess or point "
-            "retrieval.corpus_dir at a folder holding AI_OPS_MATURITY_MODEL.md"
-        )
-    files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
-    if not files:
-        raise CorpusMissing(
-            f"the knowledge folder {folder} has no Markdown corpus (expected {FRAMEWORK_DOCUMENT}); "
-            "reinstall aiops-assess or fix retrieval.corpus_dir"
-        )
-    rubric = rubric or load_rubric()
-    transitions = transitions or load_transitions()
-    blocks = {
-        (g.from_level, b.title): sorted({d for it in b.items for d in it.dimensions})
-        for g in transitions.guides for b in g.blocks
-    }
-    questions = {i + 1: q.dimension for i, q in enumerate(rubric.questions)}
-    out: list[Chunk] = []
-    for p in files:
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CorpusMissing(f"cannot read {p}: {exc}") from exc
-        if p.name == FRAMEWORK_DOCUMENT:
-            out.extend(FrameworkChunker(p.name, blocks, questions).chunks(text))
-        else:
-            out.extend(document_chunks(text, p.name, "framework", id_prefix=f"{p.stem.lower()}--"))
-    if not out:
-        raise CorpusMissing(f"the knowledge folder {folder} holds no text to index")
-    return out
-
-
-class _Lexical:
-    """BM25 (bm25s, Snowball stemming) over a fixed list of chunks."""
-
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
-        import bm25s
-
-        self.chunks = list(chunks)
-        self.by_id = {c.id: c for c in self.chunks}
-        self._stemmer = stemmer()
-        self._bm25 = bm25s.BM25()
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self._bm25.index(self._tokens([c.embed_text() for c in self.chunks]), show_progress=False)
-
-    def _tokens(self, texts: list[str]) -> list[list[str]]:
-        import bm25s
-
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)
-
-    def scores(self, query: str) -> dict[str, float]:
-        toks = self._tokens([query])[0]
-        if not toks or not self.chunks:
-            return {}
-        return {c.id: float(s) for c, s in zip(self.chunks, self._bm25.get_scores(toks)) if s > 0}
-
-
 def _about_levels(c: Chunk, levels: set[int], step: tuple[int, int] | None) -> bool:
     """Whether a chunk is about the levels a query names (a named step picks its guide)."""
     if c.level in levels:
@@ -209,7 +143,7 @@ class Retriever:
         self._names: dict[str, str | None] = {}
         self._built: list[str] = []
         self._build_seconds = 0.0
-        self._lexical: _Lexical | None = None
+        self._lexical: Lexical | None = None
         self._vocabulary: set[str] = set()
 
     def _notice(self, msg: str) -> None:
@@ -270,7 +204,7 @@ class Retriever:
             for other in self.store.names():
                 if other.startswith("aiops-organization-"):
                     self.store.client().delete_collection(other)
-        self._lexical = _Lexical(self.framework + self.organization) if self.cfg.lexical else None
+        self._lexical = Lexical(self.framework + self.organization) if self.cfg.lexical else None
         self._vocabulary = load_expander().vocabulary | {
             t for c in self.framework + self.organization for t in stems(c.embed_text())
         }
@@ -381,20 +315,22 @@ class Retriever:
         return coverage(query, self._vocabulary)
 
     def _lexical_chunk(self, cid: str) -> Chunk:
+        assert self._lexical is not None  # only BM25's own hits are looked up
         return self._lexical.by_id[cid]
 
     def status(self) -> IndexStatus:
         """What is indexed where, with which embedder (opening builds anything missing)."""
         self.open()
         oname = self._names.get("organization")
+        fname = self._names.get("framework") or ""
         return IndexStatus(
             location=self.store.location,
             backend="local" if self.store.local else "server",
             embedder=self.embedder.fingerprint,
             embedder_configured=self.cfg.embedding,
             lexical=self.cfg.lexical,
-            framework_collection=self._names["framework"],
-            framework_chunks=self.store.info(self._names["framework"]).get("count", 0),
+            framework_collection=fname,
+            framework_chunks=self.store.info(fname).get("count", 0),
             organization_collection=oname,
             organization_chunks=self.store.info(oname).get("count", 0) if oname else 0,
             documents=[
@@ -428,3 +364,5 @@ def shared_retriever(settings: Settings) -> Retriever:
 
 # Failures of the index a user can cause or fix; the agent reports them and carries on without it.
 RETRIEVAL_ERRORS: tuple[type[Exception], ...] = (CorpusMissing, IndexUnavailable, EmbedderUnavailable)
+# ... and with a data file the index is built from (rubric, guides, thesaurus) unreadable.
+INDEX_UNAVAILABLE: tuple[type[Exception], ...] = (*RETRIEVAL_ERRORS, DataFileError)

@@ -9,6 +9,7 @@ so no process ever needs Chroma's default embedding function (which would downlo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.common.config import ChromaSettings
-from agent.retrieval.corpus import Chunk
+from agent.retrieval.chunks import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,9 @@ def from_record(cid: str, text: str, meta: dict) -> Chunk:
 
 
 def _clear_chroma_cache(chromadb) -> None:
-    try:
+    # Best effort: the cache only matters within this process.
+    with contextlib.suppress(Exception):
         chromadb.api.client.SharedSystemClient.clear_system_cache()
-    except Exception:  # noqa: BLE001 - best effort; only matters within this process
-        pass
 
 
 class ChromaStore:
@@ -109,7 +109,7 @@ class ChromaStore:
         if not self.local:
             try:
                 client = chromadb.HttpClient(
-                    host=self.server.host, port=self.server.port, ssl=self.server.ssl, settings=settings
+                    host=self.server.host or "localhost", port=self.server.port, ssl=self.server.ssl, settings=settings
                 )
                 client.heartbeat()
                 return client
@@ -209,7 +209,7 @@ class ChromaStore:
         )
         return [
             (from_record(cid, doc, meta), 1.0 - float(dist))
-            for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
+            for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=False)
         ]
 
     def info(self, name: str) -> dict:

@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -41,7 +41,8 @@ _SET_URL_JS = """(name) => {
               window.history.replaceState(null, '', u.toString()); }
   return [];
 }"""
-_THEME_FONTS = dict(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts
+_FONTS: list[Any] = ["system-ui", "sans-serif"]
+_MONO_FONTS: list[Any] = ["ui-monospace", "monospace"]
 
 
 class WebChat:
@@ -209,7 +210,7 @@ class WebChat:
         except SessionError as exc:  # the reply goes back into the box, to send again
             yield {c["chat"]: self._say(chat, f"{exc}"), c["input"]: text}
             return
-        except Exception:  # noqa: BLE001 - shown as a message, logged with its traceback
+        except Exception:
             log.exception("Web turn failed for session %s", name)
             yield {c["chat"]: self._say(chat, "Sorry, something went wrong handling that reply (the details are in "
                                         "the server log). Your progress up to your previous reply is saved: send "
@@ -290,26 +291,37 @@ class WebChat:
             phase_out = [c["confirm_col"], c["commands"], c["followups"], c["report_col"], c["report"],
                          c["dl_md"], c["dl_json"]]
             session_out = [c["state"], c["session"], c["link"], c["chat"], *panels_out]
-            turn = dict(fn=self.on_turn, outputs=turn_out, concurrency_limit=TURN_CONCURRENCY,
-                        concurrency_id="turn", show_progress="hidden")
-            panels = dict(fn=self.on_panels, inputs=[c["state"]], outputs=panels_out, show_progress="hidden")
-            c["input"].submit(inputs=[c["input"], c["state"]], api_name="turn", **turn) \
-                .then(api_name="panels", **panels)
-            send.click(inputs=[c["input"], c["state"]], api_name=False, **turn).then(api_name=False, **panels)
+
+            def turn(trigger: Any, inputs: list[Any], name: str | None = None) -> None:
+                """A turn on `trigger`, then the panels; `name`: a public API endpoint (the load test
+                and API clients call "turn"), else private."""
+                visibility: Literal["public", "private"] = "public" if name else "private"
+                trigger(self.on_turn, inputs=inputs, outputs=turn_out, concurrency_limit=TURN_CONCURRENCY,
+                        concurrency_id="turn", show_progress="hidden", api_name=name, api_visibility=visibility) \
+                    .then(self.on_panels, inputs=[c["state"]], outputs=panels_out, show_progress="hidden",
+                          api_name="panels" if name else None, api_visibility=visibility)
+
+            def switch(trigger: Any, fn: Any, inputs: list[Any] | None = None, name: str | None = None) -> None:
+                """A tab switching session (load, new, open), then the page's link set to it."""
+                trigger(fn, inputs=inputs, outputs=session_out, api_name=name,
+                        api_visibility="public" if name else "private") \
+                    .then(None, inputs=[c["session"]], outputs=None, js=_SET_URL_JS)
+
+            turn(c["input"].submit, [c["input"], c["state"]], name="turn")
+            turn(send.click, [c["input"], c["state"]])
             for button, said in [(skip, "/skip"), (back, "/back"), (finish, "/finish"), (yes, "yes"),
-                                 *zip(asks, FOLLOWUPS)]:
-                button.click(inputs=[gr.State(said), c["state"]], api_name=False, **turn) \
-                    .then(api_name=False, **panels)
+                                 *zip(asks, FOLLOWUPS, strict=True)]:
+                turn(button.click, [gr.State(said), c["state"]])
             c["phase"].change(self.on_phase, inputs=[c["state"], c["phase"]], outputs=phase_out,
-                              api_name=False, show_progress="hidden")
-            set_url = dict(fn=None, inputs=[c["session"]], outputs=None, js=_SET_URL_JS)
-            demo.load(self.on_load, outputs=session_out, api_name=False).then(**set_url)
-            new.click(self.on_new, outputs=session_out, api_name="new").then(**set_url)
-            open_.click(self.on_open, inputs=[wanted], outputs=session_out, api_name=False).then(**set_url)
-            wanted.submit(self.on_open, inputs=[wanted], outputs=session_out, api_name=False).then(**set_url)
+                              api_visibility="private", show_progress="hidden")
+            switch(demo.load, self.on_load)
+            switch(new.click, self.on_new, name="new")
+            switch(open_.click, self.on_open, [wanted])
+            switch(wanted.submit, self.on_open, [wanted])
         demo.queue(default_concurrency_limit=TURN_CONCURRENCY)
         return demo
 
     def launch_kwargs(self) -> dict:
-        return dict(css=view.CSS, theme=gr.themes.Default(**_THEME_FONTS), show_error=False,
-                    allowed_paths=[str(self.files_dir)], footer_links=["api"])
+        theme = gr.themes.Default(font=_FONTS, font_mono=_MONO_FONTS)  # no web fonts: nothing from a CDN
+        return {"css": view.CSS, "theme": theme, "show_error": False,
+                "allowed_paths": [str(self.files_dir)], "footer_links": ["api"]}

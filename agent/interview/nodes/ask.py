@@ -16,18 +16,18 @@ from agent.interview.state import InterviewState
 def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
     svc = runtime.context
     rubric = svc.rubric
-    plan = state["plan"]
+    plan = state.get("plan") or {}
     qid = plan["question"]
     update = state.get("update") or {}
     answers = state.get("answers", {})
     changed = set(update.get("changed", []))
     back = update.get("question_back")
+    current = state.get("current")
     ctx = AskContext(
         mode=plan["mode"],
         question=brief(rubric, qid),
         question_why=rubric.question(qid).why,
-        same_dimension=bool(state.get("current"))
-        and rubric.question(state["current"]).dimension == rubric.question(qid).dimension,
+        same_dimension=current is not None and rubric.question(current).dimension == rubric.question(qid).dimension,
         understood=[k for k in known_answers(rubric, answers) if k.question_id in changed],
         respond_to=QuestionBack.model_validate(back) if back else None,
         show_options=bool(back and back.get("kind") == "options"),

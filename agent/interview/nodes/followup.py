@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.common.datafile import DataFileError
 from agent.interview.context import Services
 from agent.interview.state import InterviewState
 from agent.reporting.followup import render_answer
 from agent.reporting.followup_answer import answer_followup
-from agent.retrieval.retriever import RETRIEVAL_ERRORS
+from agent.retrieval.retriever import INDEX_UNAVAILABLE as UNAVAILABLE
 
 
 def followup(state: InterviewState, runtime: Runtime[Services]) -> dict:
     question = state.get("reply") or ""
     try:
         ans, calls = answer_followup(runtime.context, dict(state), question)
-    except (*RETRIEVAL_ERRORS, DataFileError) as exc:
+    except UNAVAILABLE as exc:
         msg = f"I can't search the maturity model right now ({exc}). Your report is unaffected; try again later."
         return {"messages": [{"role": "assistant", "content": msg}]}
     return {

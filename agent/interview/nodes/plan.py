@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from langgraph.runtime import Runtime
 
 from agent.core.planner import Plan, next_question
@@ -38,7 +40,7 @@ def plan(state: InterviewState, runtime: Runtime[Services]) -> dict:
         or update.get("off_topic")
     if stay and current and current not in answers:
         # Answer a question back, then put the same question as it was; otherwise rephrase it.
-        mode = "next" if update.get("question_back") else "reask"
+        mode: Literal["next", "reask"] = "next" if update.get("question_back") else "reask"
         return {"plan": Plan(action="ask", question=current, mode=mode).model_dump(), "skipped": skipped}
 
     decided = next_question(

@@ -41,7 +41,7 @@ def _summary_context(rubric, assessment) -> SummaryContext:
 def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
     svc = runtime.context
     rubric = svc.rubric
-    assessment = Assessment.model_validate(state["result"]["assessment"])
+    assessment = Assessment.model_validate((state.get("result") or {})["assessment"])
     summary, calls = svc.gateway.text("summary", render("summary", _summary_context(rubric, assessment)))
     call_dicts = [c.model_dump() for c in calls]
     result = build_result(

@@ -1,176 +1,34 @@
-"""The retrieval corpus: Markdown documents cut into passages along their own structure.
-
-Pure: text in, chunks out (reading files is the caller's job). The maturity model is cut the way
-a reader would cite it — each level, each dimension's ladder and assessment table, each transition
-guide's goal and its week blocks, each level's KPIs, each questionnaire question — and every chunk
-carries its section path, kind, levels and dimensions so retrieval can filter on them. Any other
-Markdown or plain-text document (an organization's own) is cut by its headings and paragraphs.
+"""The maturity model cut the way a reader would cite it: each level, each dimension's ladder and
+assessment table, each transition guide's goal and its week blocks, each level's KPIs, each
+questionnaire question; every chunk carries its section path, kind, levels and dimensions so
+retrieval can filter on them. Pure, apart from `load_framework_chunks` reading the corpus folder.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
 
-from agent.core.rubric import DIMENSION_IDS
+from agent.common.paths import KNOWLEDGE_DIR
+from agent.core.rubric import DIMENSION_IDS, Rubric, load_rubric
+from agent.core.transitions import Transitions, load_transitions
+from agent.retrieval.chunks import SEP, Chunk, Kind, slug
+from agent.retrieval.markdown import Section, clean, document_chunks, fence_bodies, generic_chunks, sections
 
-Kind = Literal["overview", "level", "dimension", "transition", "kpi", "assessment", "organization"]
-Origin = Literal["framework", "organization"]
-SEP = " › "
-# Generic sections longer than this are cut at paragraph boundaries (characters).
-MAX_CHUNK_CHARS = 1800
+FRAMEWORK_DOCUMENT = "AI_OPS_MATURITY_MODEL.md"
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_BOX = re.compile(r"[┌┐└┘├┤┬┴┼─│═╱╲▼▲◐]")
+
+class CorpusMissing(Exception):
+    """The knowledge folder has no corpus to index; the message names the fix."""
+
 _LEVEL = re.compile(r"^Level (\d): (.+)$")
 _GUIDE = re.compile(r"^Level (\d) to Level (\d): (.+)$")
 _WEEK = re.compile(r"^Week (\d+)-(\d+): (.+)$")
 _QUESTION = re.compile(r"^(\d{1,2})\. (.+)$")
 _DIM_HEADING = re.compile(r"^(\w+) Dimension$")
-
-
-class Chunk(BaseModel):
-    """One citable passage and what retrieval may filter it by."""
-
-    id: str
-    section: str  # e.g. "Transition Guides › Level 2 to Level 3 › Week 5-8: Evaluation Pipeline"
-    kind: Kind
-    text: str
-    document: str
-    origin: Origin = "framework"
-    level: int | None = None  # the level a level/kpi chunk describes
-    from_level: int | None = None  # transition chunks
-    to_level: int | None = None
-    dimensions: list[str] = Field(default_factory=list)  # empty: concerns no dimension in particular
-
-    def embed_text(self) -> str:
-        """What the embedder sees: the section path gives a short passage its topic words."""
-        return f"{self.section}\n{self.text}"
-
-    def cite(self) -> str:
-        """How an answer cites this chunk."""
-        if self.origin == "organization":
-            return f"Your organization's document {self.section}"
-        return self.section
-
-
-@dataclass
-class _Section:
-    path: list[str]
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def body(self) -> str:
-        return "\n".join(self.lines).strip()
-
-
-def slug(text: str) -> str:
-    """A stable, readable id fragment."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def clean(text: str) -> str:
-    """Drop ASCII-art frames and checkbox glyphs; keep the words, one item per line."""
-    out = []
-    for line in text.splitlines():
-        line = _BOX.sub(" ", line).replace("□", "-").replace("✓", "+").replace("✗", "x")
-        line = re.sub(r"[ \t]{2,}", " ", line).strip()
-        if line and not re.fullmatch(r"[=\-*_ ]+", line):
-            out.append(line)
-    return "\n".join(out)
-
-
-def sections(markdown: str, drop_title: bool = True) -> list[_Section]:
-    """Split Markdown at its headings (ignoring '#' lines inside code fences).
-
-    Each section holds only its own text, up to the next heading of any depth, and the path of
-    headings above it. With `drop_title`, the document title (a lone '# ') is not part of the paths.
-    """
-    out: list[_Section] = []
-    stack: list[tuple[int, str]] = []
-    current = _Section(path=[])
-    h1_count = sum(1 for ln in _unfenced(markdown) if ln.startswith("# "))
-    for line, fenced in _lines_with_fence_state(markdown):
-        m = None if fenced else _HEADING.match(line)
-        if fenced or m is None:
-            current.lines.append(line)
-            continue
-        out.append(current)
-        depth, title = len(m.group(1)), m.group(2).strip()
-        if depth == 1 and h1_count == 1 and drop_title:
-            stack = []
-            current = _Section(path=[])
-            continue
-        stack = [(d, t) for d, t in stack if d < depth] + [(depth, title)]
-        current = _Section(path=[t for _, t in stack])
-    out.append(current)
-    return [s for s in out if s.body or s.path]
-
-
-def _lines_with_fence_state(markdown: str) -> Iterable[tuple[str, bool]]:
-    fenced = False
-    for line in markdown.splitlines():
-        if _FENCE.match(line):
-            yield line, True
-            fenced = not fenced
-            continue
-        yield line, fenced
-
-
-def _unfenced(markdown: str) -> Iterable[str]:
-    return (ln for ln, fenced in _lines_with_fence_state(markdown) if not fenced)
-
-
-def _fence_bodies(text: str) -> list[str]:
-    """The contents of the code fences in a section, in order."""
-    bodies, cur, inside = [], [], False
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            if inside:
-                bodies.append("\n".join(cur))
-                cur = []
-            inside = not inside
-        elif inside:
-            cur.append(line)
-    return bodies
-
-
-_CUTS = (r"\n", r"(?<=[.!?])\s+", r"\s+")  # where an over-long paragraph may be cut, preferred first
-
-
-def _pack(parts: list[str], limit: int, joiner: str) -> list[str]:
-    """Join consecutive parts into pieces of at most `limit` characters (a part is never split)."""
-    out, cur = [], ""
-    for p in parts:
-        if cur and len(cur) + len(joiner) + len(p) > limit:
-            out.append(cur)
-            cur = p
-        else:
-            cur = f"{cur}{joiner}{p}" if cur else p
-    return [*out, cur] if cur else out
-
-
-def _split_long(para: str, limit: int, level: int = 0) -> list[str]:
-    """A paragraph over the limit, cut at line ends, then sentence ends, then words, then anywhere."""
-    if len(para) <= limit:
-        return [para]
-    if level == len(_CUTS):
-        return [para[i : i + limit] for i in range(0, len(para), limit)]
-    small = [q for p in re.split(_CUTS[level], para) if p.strip() for q in _split_long(p.strip(), limit, level + 1)]
-    return _pack(small, limit, " ")
-
-
-def _paragraph_pieces(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
-    """Cut text at blank lines into pieces of at most `limit` characters; a paragraph longer than
-    the limit is cut at its lines or sentences."""
-    paras = [q for block in re.split(r"\n\s*\n", text) if block.strip() for q in _split_long(block.strip(), limit)]
-    return _pack(paras, limit, "\n\n")
 
 
 class FrameworkChunker:
@@ -205,7 +63,7 @@ class FrameworkChunker:
     def _chunk(self, cid: str, path: list[str], kind: Kind, text: str, **meta) -> Chunk:
         return Chunk(id=cid, section=SEP.join(path), kind=kind, text=text, document=self.document, **meta)
 
-    def _section(self, sec: _Section) -> list[Chunk]:
+    def _section(self, sec: Section) -> list[Chunk]:
         path, body = sec.path, sec.body
         if not path or not body or path[0] == "Table of Contents":
             return []
@@ -232,7 +90,7 @@ class FrameworkChunker:
 
     def _ladders(self, path: list[str], body: str) -> list[Chunk]:
         """One chunk per dimension row of the capability-dimensions diagram."""
-        lines = "\n".join(_fence_bodies(body)).splitlines()
+        lines = "\n".join(fence_bodies(body)).splitlines()
         header = next((ln for ln in lines if "Level 0" in ln), "")
         names = {d.upper(): d for d in DIMENSION_IDS}
         out = []
@@ -259,7 +117,7 @@ class FrameworkChunker:
         prose = body.split("```", 1)[0]
         goal = re.search(r"\*\*Goal:\*\*\s*(.+)", prose)
         timeline = re.search(r"\*\*Timeline:\*\*\s*(.+)", prose)
-        actions = "\n".join(_fence_bodies(body))
+        actions = "\n".join(fence_bodies(body))
         blocks: list[tuple[str, list[str]]] = []
         criteria: list[str] = []
         target = None
@@ -280,6 +138,7 @@ class FrameworkChunker:
             dims = [d for d in self.block_dimensions.get((frm, btitle), []) if d in DIMENSION_IDS]
             dims_all += [d for d in dims if d not in dims_all]
             wk = _WEEK.match(btitle)
+            assert wk is not None  # blocks are made from lines _WEEK matched
             text = f"{heading}: {title}. {btitle}\n" + "\n".join(f"- {it}" for it in items)
             out.append(
                 self._chunk(
@@ -306,7 +165,7 @@ class FrameworkChunker:
 
     def _kpis(self, path: list[str], body: str) -> list[Chunk]:
         """One chunk per level of the seed's metrics YAML."""
-        fences = _fence_bodies(body)
+        fences = fence_bodies(body)
         data = yaml.safe_load(fences[0]) if fences else None
         if not isinstance(data, dict):
             return [self._chunk("kpi-levels", path, "kpi", clean(body))]
@@ -331,8 +190,10 @@ class FrameworkChunker:
 
     def _questionnaire(self, path: list[str], body: str) -> list[Chunk]:
         """One chunk per question (with its options) plus the scoring bands."""
-        text = "\n".join(_fence_bodies(body))
-        out, cur, scoring = [], None, []
+        text = "\n".join(fence_bodies(body))
+        out: list[tuple[int, str | None, list[str]]] = []
+        cur: list[str] | None = None
+        scoring: list[str] = []
         for raw in text.splitlines():
             line = raw.strip()
             if not line or re.fullmatch(r"[─=]+", line) or line.startswith(("SECTION", "AI OPS MATURITY")):
@@ -359,41 +220,39 @@ class FrameworkChunker:
         return chunks
 
 
-def generic_chunks(
-    body: str, path: list[str], document: str, kind: Kind, origin: Origin, id_prefix: str,
+def load_framework_chunks(
+    corpus_dir: Path | None = None, rubric: Rubric | None = None, transitions: Transitions | None = None
 ) -> list[Chunk]:
-    """Chunks of a section the framework chunker has no special rule for: paragraphs, capped."""
-    # Cut at the blank lines first: cleaning drops them.
-    pieces = [p for p in (clean(piece) for piece in _paragraph_pieces(body)) if p]
-    if not pieces:
-        return []
-    base = id_prefix + slug(SEP.join(path) if path else document)
-    return [
-        Chunk(
-            id=base if len(pieces) == 1 else f"{base}-{i + 1}",
-            section=SEP.join(path) if path else document,
-            kind=kind, text=piece, document=document, origin=origin,
+    """Chunks of every Markdown file in the corpus folder (README.md, the licence note, excepted)."""
+    folder = Path(corpus_dir or KNOWLEDGE_DIR)
+    if not folder.is_dir():
+        raise CorpusMissing(
+            f"the knowledge folder {folder} does not exist; reinstall aiops-assess or point "
+            "retrieval.corpus_dir at a folder holding AI_OPS_MATURITY_MODEL.md"
         )
-        for i, piece in enumerate(pieces)
-    ]
-
-
-def document_chunks(text: str, document: str, origin: Origin, id_prefix: str) -> list[Chunk]:
-    """Chunks of any Markdown or plain-text document, by headings then paragraphs.
-
-    Section paths start with the document name, so a citation says which document it came from.
-    Ids are prefixed (an organization document's ids never collide with the framework's).
-    """
-    kind: Kind = "organization" if origin == "organization" else "overview"
+    files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
+    if not files:
+        raise CorpusMissing(
+            f"the knowledge folder {folder} has no Markdown corpus (expected {FRAMEWORK_DOCUMENT}); "
+            "reinstall aiops-assess or fix retrieval.corpus_dir"
+        )
+    rubric = rubric or load_rubric()
+    transitions = transitions or load_transitions()
+    blocks = {
+        (g.from_level, b.title): sorted({d for it in b.items for d in it.dimensions})
+        for g in transitions.guides for b in g.blocks
+    }
+    questions = {i + 1: q.dimension for i, q in enumerate(rubric.questions)}
     out: list[Chunk] = []
-    for sec in sections(text, drop_title=origin == "framework"):
-        out.extend(generic_chunks(sec.body, [document, *sec.path], document, kind, origin, id_prefix))
-    taken: set[str] = set()
-    for c in out:  # headings can repeat ("Notes" twice, or "Notes" and "Notes 2")
-        cid, n = c.id, 1
-        while cid in taken:
-            n += 1
-            cid = f"{c.id}-{n}"
-        c.id = cid
-        taken.add(cid)
+    for p in files:
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CorpusMissing(f"cannot read {p}: {exc}") from exc
+        if p.name == FRAMEWORK_DOCUMENT:
+            out.extend(FrameworkChunker(p.name, blocks, questions).chunks(text))
+        else:
+            out.extend(document_chunks(text, p.name, "framework", id_prefix=f"{p.stem.lower()}--"))
+    if not out:
+        raise CorpusMissing(f"the knowledge folder {folder} holds no text to index")
     return out
