@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from agent.common.config import Settings
-from agent.common.providers import OFFLINE_PROVIDER
+from agent.common.providers import OFFLINE_PROVIDER, is_offline
 from agent.core.rubric import Rubric, load_rubric
 from agent.core.transitions import load_transitions
 from agent.gateway.models import ModelChoice
@@ -77,9 +77,12 @@ class App:
 
     def services(self, session: str, *, organization: str | None = None, stream_tokens: bool = False) -> Services:
         """The run context of one session's graph."""
+        # The offline engine answers in one piece: asking LangGraph for a token stream would only
+        # move the nodes onto its worker threads (measured: ~10 % fewer web turns per second).
+        streams = stream_tokens and not is_offline(self.gateway.model)
         return Services(rubric=self.rubric, transitions=self.transitions, gateway=self.gateway,
                         retriever=self.retriever, top_k=self.settings.retrieval.top_k, settings=self.settings,
-                        session=session, organization=organization, stream_tokens=stream_tokens)
+                        session=session, organization=organization, stream_tokens=streams)
 
     def interview(self, session: str, checkpointer: Any, *, organization: str | None = None,
                   stream_tokens: bool = False) -> Interview:
