@@ -120,8 +120,10 @@ def test_unknown_model_string(aiops, monkeypatch):
 
 
 def _wait_for(env: dict[str, str], text: str, seconds: float = 90) -> None:
+    """Until `aiops-assess sessions` shows `text` (fails after `seconds`)."""
     deadline = time.time() + seconds
-    while time.time() < deadline and text not in cli(["sessions"], env).stdout:
+    while text not in cli(["sessions"], env).stdout:
+        assert time.time() < deadline, f"{text!r} never appeared in `aiops-assess sessions`"
         time.sleep(0.3)
 
 

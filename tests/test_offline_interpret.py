@@ -223,14 +223,14 @@ def test_speed_typical_and_50kb():
 
 
 def test_literal_prefilter_never_skips_a_matching_cue():
-    from agent.offline.interpret import _all_cues, _candidates
+    from agent.offline.interpret import all_cues, candidate_cues
     from agent.offline.text import matchable
 
-    cues = _all_cues(RUBRIC, LEX)
+    cues = all_cues(RUBRIC, LEX)
     replies = [c["reply"] for name in CASE_SETS for c in _load_set(name)] + [c["reply"] for c in CASES]
     for reply in replies:
         low = matchable(reply)
-        kept = set(map(id, _candidates(cues, low)))
+        kept = set(map(id, candidate_cues(cues, low)))
         for c in cues:
             if id(c) not in kept:
                 assert c.rx.search(low) is None, (c.rx.pattern, reply)

@@ -479,10 +479,10 @@ def test_summary_streams_from_anthropic_events(vcr):
     from agent.core.prompts import render
     from agent.core.rubric import load_rubric
     from agent.core.scoring import score
-    from agent.interview.nodes.report import _summary_context
+    from agent.reporting.result import summary_context
 
     rubric = load_rubric()
-    ctx = _summary_context(rubric, score(rubric, SAMPLE["expected"]["answers"]))
+    ctx = summary_context(score(rubric, SAMPLE["expected"]["answers"]))
     tokens: list[str] = []
     text, calls = build_gateway(settings(ANTHROPIC)).text("summary", render("summary", ctx), on_token=tokens.append)
     assert text and len(tokens) >= 3 and "".join(tokens).strip() == text

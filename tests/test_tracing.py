@@ -277,15 +277,21 @@ def test_without_keys_tracing_is_a_silent_no_op(langfuse_client, monkeypatch, ca
 
 @pytest.mark.parametrize("broken", ["start", "update"])
 def test_a_failing_tracer_never_breaks_the_interview(traced, monkeypatch, broken):
-    from langfuse._client.span import LangfuseObservationWrapper
+    from contextlib import contextmanager
 
     def boom(*args, **kwargs):
         raise RuntimeError("langfuse is down")
 
-    if broken == "start":
-        monkeypatch.setattr(traced.client, "start_as_current_observation", boom)
-    else:
-        monkeypatch.setattr(LangfuseObservationWrapper, "update", boom)
+    real_start = traced.client.start_as_current_observation
+
+    @contextmanager
+    def failing_updates(*args, **kwargs):
+        with real_start(*args, **kwargs) as observation:
+            observation.update = boom  # every observation this client hands out fails to update
+            yield observation
+
+    monkeypatch.setattr(traced.client, "start_as_current_observation",
+                        boom if broken == "start" else failing_updates)
     monkeypatch.setattr(traced.client, "create_score", boom)
     iv = new_interview("broken")
     msgs = run_script(iv, ["Everything goes through our LiteLLM proxy."])

@@ -66,7 +66,8 @@ _INTERROGATIVE = re.compile(
 _rubric_cue_cache: dict[int, tuple[Rubric, tuple[Cue, ...]]] = {}
 
 
-def _all_cues(rubric: Rubric, lexicon: Lexicon) -> tuple[Cue, ...]:
+def all_cues(rubric: Rubric, lexicon: Lexicon) -> tuple[Cue, ...]:
+    """Every cue the reader matches: the lexicon's and the rubric's own labels (cached per rubric)."""
     hit = _rubric_cue_cache.get(id(rubric))
     if hit is None or hit[0] is not rubric:
         if len(_rubric_cue_cache) > 8:
@@ -80,7 +81,7 @@ def _all_cues(rubric: Rubric, lexicon: Lexicon) -> tuple[Cue, ...]:
 _prefilter_cache: dict[int, tuple[tuple[Cue, ...], list[tuple[str, list[int]]], list[int]]] = {}
 
 
-def _candidates(cues: tuple[Cue, ...], low: str) -> list[Cue]:
+def candidate_cues(cues: tuple[Cue, ...], low: str) -> list[Cue]:
     """The cues that can match `low`, in lexicon order: a cue whose needed literals (see
     lexicon.needed_literals) are all absent is skipped without running its regex."""
     hit = _prefilter_cache.get(id(cues))
@@ -156,7 +157,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
                 stmt_end[i] = cut
 
     # --- cue matches -------------------------------------------------------------------------
-    cues = _candidates(_all_cues(rubric, lexicon), low)
+    cues = candidate_cues(all_cues(rubric, lexicon), low)
     # hits[sentence] -> list of (cue, start, end)
     hits: dict[int, list[tuple[Cue, int, int]]] = {}
     for cue in cues:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from agent.core.calls import Usage
 from agent.core.rubric import Rubric
-from agent.core.schemas import AnswerRecord
+from agent.core.schemas import AnswerRecord, SummaryContext
 from agent.core.scoring import Assessment, score
 from agent.core.transitions import Transitions
 from agent.reporting.advice import Advice, select_actions
@@ -71,3 +71,18 @@ def build_result(
 def advice_of(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> Advice:
     """The result's grounded advice, or (older sessions, no index) the advice from the guides."""
     return result.advice or select_actions(rubric, transitions, result.assessment, result.answers)
+
+
+def summary_context(assessment: Assessment) -> SummaryContext:
+    """What the executive summary is written from: level, strengths, largest gaps, what is missing."""
+    scored = [(d, d.score) for d in assessment.dimensions if d.score is not None]
+    best = [d for d, _ in sorted(scored, key=lambda ds: -ds[1])[:2]]
+    gaps = [d for d, _ in sorted(scored, key=lambda ds: -(ds[0].gap or 0)) if (d.gap or 0) > 0][:3]
+    return SummaryContext(
+        level=assessment.level, level_name=assessment.level_name, level_range=assessment.level_range,
+        total=assessment.total, target_level=assessment.target_level,
+        target_level_name=assessment.target_level_name,
+        strengths=[f"{d.name} ({d.score:.1f})" for d in best],
+        gaps=[f"{d.name} ({d.score:.1f} of {d.target:.1f})" for d in gaps],
+        missing=assessment.missing,
+    )
