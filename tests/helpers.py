@@ -18,6 +18,9 @@ from agent.interview.session import Interview
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = yaml.safe_load((ROOT / "evals/interviews/acme-retail-l2.yaml").read_text())
 FULL = [t["content"] for t in SAMPLE["transcript"] if t["role"] == "user"]
+# The sample's twelve replies, then "yes" to the one turn where the agent checks the answers it
+# inferred from replies about other questions (access control and sensitive data): up to the review.
+TO_REVIEW = [*FULL, "Yes, that's right."]
 
 
 def new_interview(name: str = "t", saver=None, settings=None, app: App | None = None,

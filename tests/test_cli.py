@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FULL, ROOT, cli, cli_env
+from tests.helpers import FULL, ROOT, TO_REVIEW, cli, cli_env
 
 
 def test_piped_interview_end_to_end_and_report(aiops):
-    r = aiops(["chat", "--session", "acme", "--org", "Acme Retail"], "\n".join([*FULL, "yes"]) + "\n")
+    r = aiops(["chat", "--session", "acme", "--org", "Acme Retail"], "\n".join([*TO_REVIEW, "yes"]) + "\n")
     assert r.returncode == 0, r.stderr
     assert "offline engine" in r.stdout and "OPENAI_API_KEY" in r.stdout  # one-line notice
     assert "Assessment complete" in r.stdout
@@ -35,7 +35,7 @@ def test_piped_interview_end_to_end_and_report(aiops):
 def test_end_of_input_saves_and_resume_continues(aiops):
     r = aiops(["chat", "--session", "part"], "\n".join(FULL[:3]) + "\n")
     assert r.returncode == 0 and "Resume with: aiops-assess chat --session part" in r.stdout
-    r = aiops(["chat", "--session", "part"], "\n".join(FULL[3:]) + "\nyes\n")
+    r = aiops(["chat", "--session", "part"], "\n".join(TO_REVIEW[3:]) + "\nyes\n")
     assert r.returncode == 0 and "resumed" in r.stdout and "Assessment complete" in r.stdout
 
 
@@ -140,7 +140,7 @@ def test_killed_mid_interview_resumes_where_it_stopped(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert (Path(env["AIOPS_DATA_DIR"]) / "sessions" / "kill.sqlite").exists()
-    r = cli(["chat", "--session", "kill"], env, "\n".join(FULL[4:]) + "\nyes\n")
+    r = cli(["chat", "--session", "kill"], env, "\n".join(TO_REVIEW[4:]) + "\nyes\n")
     assert r.returncode == 0, r.stderr
     assert "Assessment complete" in r.stdout
     data = json.loads(cli(["report", "--session", "kill", "--format", "json"], env).stdout)

@@ -7,12 +7,12 @@ import re
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.interview.graph import build_graph
-from tests.helpers import FULL, new_interview, run_script
+from tests.helpers import TO_REVIEW, new_interview, run_script
 
 
 def finished(saver=None, name="t"):
     iv = new_interview(name, saver=saver)
-    run_script(iv, [*FULL, "yes"])
+    run_script(iv, [*TO_REVIEW, "yes"])
     assert iv.is_done and iv.waiting_for_reply
     return iv
 
@@ -52,7 +52,7 @@ def test_followups_in_the_chat_cite_sources_and_are_kept_in_the_session():
 
 
 def test_piped_chat_answers_followups_after_the_report_then_ask_one_shot(aiops):
-    r = aiops(["chat", "--session", "fu"], "\n".join([*FULL, "yes", "what should we do first?"]) + "\n")
+    r = aiops(["chat", "--session", "fu"], "\n".join([*TO_REVIEW, "yes", "what should we do first?"]) + "\n")
     assert r.returncode == 0, r.stderr
     assert "Assessment complete" in r.stdout and "Ask me about next steps" in r.stdout
     after = r.stdout.split("you › what should we do first?", 1)[1]
@@ -71,7 +71,7 @@ def test_without_an_index_the_report_still_comes_and_followups_say_why(tmp_path,
     empty.mkdir()
     s = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"corpus_dir": empty})})
     iv = new_interview("noindex", settings=s)
-    run_script(iv, [*FULL, "yes"])
+    run_script(iv, [*TO_REVIEW, "yes"])
     assert iv.is_done
     md = iv.state["report_md"]
     assert "## Recommended Actions" in md and "retrieval index is unavailable" in md and str(empty) in md

@@ -106,7 +106,7 @@ def test_whole_interview_on_a_failing_llm_degrades_gracefully(scripted):
     st = iv.state
     assert "couldn't process that reply" in msgs[-1]
     assert st["messages"][-2]["content"] == "Everything goes through our LiteLLM proxy."
-    assert msgs[-1].endswith(iv.services.rubric.question("q1").text)  # asked plainly again
+    assert iv.services.rubric.question("q1").text in msgs[-1]  # asked again in the seed's words
 
 
 def test_unusable_model_is_a_failed_call_not_a_crash(monkeypatch):

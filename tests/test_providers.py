@@ -158,6 +158,20 @@ def run(iv: Interview, replies: list[str], on_token=None) -> list[str]:
     return out
 
 
+def interview_to_review(iv: Interview, on_token=None) -> list[str]:
+    """The sample interview: its twelve replies, then "yes" to the confirmations the agent asks
+    for (answers it inferred from replies about other questions), up to the review."""
+    msgs = run(iv, FULL, on_token)
+    for _ in range(3):
+        if iv.state.get("phase") == "confirm" or (iv.state.get("pending") or {}).get("kind") != "verify":
+            break
+        for token in iv.stream_reply("Yes, that's right."):
+            if on_token is not None:
+                on_token(token)
+        msgs.extend(iv.said)
+    return msgs
+
+
 def exchanges(cassette) -> list[tuple[str, object, dict]]:
     """(uri, request JSON, response) of every interaction in the test's cassette (generating, the
     URI the cassette will have: the real endpoint's)."""
@@ -207,7 +221,7 @@ def test_whole_interview_through_openai(vcr):
     tokens: list[str] = []
     iv = new_interview(settings(OPENAI), stream=True)
     assert iv.services.gateway.known_provider
-    msgs = run(iv, FULL, tokens.append)
+    msgs = interview_to_review(iv, tokens.append)
     assert iv.services.gateway.structured_mode == "json_schema"  # litellm: gpt-4o-mini supports it
     result = check_whole_interview(iv, msgs, "gpt-4o-mini")
     # Cost from litellm's cost map, per call, summed in the report.
@@ -218,7 +232,8 @@ def test_whole_interview_through_openai(vcr):
     assert result["usage"]["cost_usd"] > 0 and f"- Cost: ${result['usage']['cost_usd']:.4f}" in iv.state["report_md"]
     # The questions were streamed: every asked question arrived token by token.
     streamed = "".join(tokens)
-    asks = [m["content"] for m in iv.state["messages"][1:] if m["role"] == "assistant"][: len(FULL) - 1]
+    asks = [m["content"] for m in iv.state["messages"][1:]
+            if m["role"] == "assistant" and "Here is what I understood" not in m["content"]][:-1]  # the report
     assert len(tokens) > 10 * len(asks) and all(a in streamed for a in asks)
     sent = exchanges(vcr)
     assert {u for u, _, _ in sent} == {"https://api.openai.com/v1/chat/completions"}
@@ -231,7 +246,7 @@ def test_whole_interview_through_openai(vcr):
 def test_whole_interview_through_anthropic(vcr):
     tokens: list[str] = []
     iv = new_interview(settings(ANTHROPIC), stream=True)
-    msgs = run(iv, FULL, tokens.append)
+    msgs = interview_to_review(iv, tokens.append)
     # litellm 1.110's map knows neither schema nor tool support for this model: JSON mode, with the
     # schema in the system prompt (litellm drops response_format json_object for Anthropic).
     assert iv.services.gateway.structured_mode == "json_mode"
@@ -255,7 +270,7 @@ def test_first_turns_through_ollama(vcr):
     msgs = run(iv, FULL[:3], tokens.append)
     st = iv.state
     assert iv.services.gateway.structured_mode == "json_mode"
-    assert {"q1", "q2", "q3"} <= set(st["answers"]) and st["current"] == "q4"
+    assert {"q1", "q2", "q3"} <= set(st["answers"]) and st["current"] not in st["answers"]
     calls = st["calls"]
     assert [c["task"] for c in calls] == ["interpret", "ask"] * 3 and all(c["ok"] for c in calls)
     assert all(c["model"].endswith("llama3.1") and c["prompt_tokens"] > 0 for c in calls)
@@ -343,7 +358,7 @@ def test_malformed_twice_degrades_gracefully(vcr, emulator):
     assert st["messages"][-2] == {"role": "user", "content": FULL[0]}  # the reply is kept
     assert iv.outage is None
     iv.reply(FULL[0])  # the interview goes on
-    assert iv.state["answers"]["q1"]["score"] == 2 and iv.state["current"] == "q2"
+    assert iv.state["answers"]["q1"]["score"] == 2 and iv.state["current"] == "q3"
 
 
 # -- fallbacks and failure ------------------------------------------------------------------------
@@ -401,7 +416,7 @@ def test_every_model_down_stops_with_one_message_and_resumes(vcr, emulator, tmp_
 
     with open_checkpointer(s.sessions_dir, "acme", must_exist=True) as saver:
         st = new_interview(s, "acme", saver).state
-    assert st["answers"]["q1"]["score"] == 2 and st["current"] == "q2"
+    assert st["answers"]["q1"]["score"] == 2 and st["current"] == "q3"  # the reply answered q1 and q2
     assert [m["content"] for m in st["messages"] if m["role"] == "user"] == [FULL[0], FULL[0]]
     statuses = [(u.split("/")[2], r["status"]["code"]) for u, _, r in exchanges(vcr)]
     assert statuses == [("api.openai.com", 503), ("api.anthropic.com", 529),  # no model could answer
@@ -425,7 +440,8 @@ def test_budget_stops_paid_calls_with_a_message(vcr):
     assert first["cost_usd"] > s.budget_usd
     # The ask would be the next paid call: not made; the question is put in its plain words.
     assert calls[1]["task"] == "ask" and calls[1]["note"] == "budget_exceeded" and not calls[1]["ok"]
-    assert msgs[-1].endswith(iv.services.rubric.question("q2").text)
+    rubric = iv.services.rubric
+    assert msgs[-1].endswith(f"{rubric.question('q3').text}\n\n{rubric.question('q4').text}")
     said = iv.reply(FULL[1])
     assert said == [] and iv.outage.startswith("This session has used its model budget of $0.0001")
     assert "no more model calls" in iv.outage

@@ -19,7 +19,7 @@ import pytest
 
 from agent.core.prompts import prompt_versions
 from agent.observability import tracing
-from tests.helpers import FULL, new_interview, run_script
+from tests.helpers import TO_REVIEW, new_interview, run_script
 
 KEYS = {"LANGFUSE_PUBLIC_KEY": "pk-lf-aiops-assess-test", "LANGFUSE_SECRET_KEY": "sk-lf-aiops-assess-test",
         "LANGFUSE_BASE_URL": "http://127.0.0.1:9"}
@@ -89,7 +89,7 @@ def full_run(langfuse_client, tmp_path_factory):
         mp.setattr(socket.socket, "connect", _connect_forbidden)
         langfuse_client.clear()
         iv = new_interview("acme")
-        run_script(iv, [*FULL, "yes"])
+        run_script(iv, [*TO_REVIEW, "yes"])
         spans = langfuse_client.spans()
         return iv, spans, list(langfuse_client.scores)
 
@@ -115,7 +115,7 @@ def test_one_trace_for_the_session_with_a_span_per_node(full_run):
     trace_id = Langfuse.create_trace_id(seed="acme")
     assert {_hex(s.context.trace_id, 32) for s in spans} == {trace_id}
     turns = [s for s in spans if s.name == "turn"]
-    assert len(turns) == len(FULL) + 2  # the start and every reply
+    assert len(turns) == len(TO_REVIEW) + 2  # the start and every reply
     assert all(_attrs(t)["langfuse.internal.as_root"] for t in turns)
     by_id = {s.context.span_id: s for s in spans}
     nodes = [s for s in spans if _attrs(s)["langfuse.observation.type"] == "span" and s.name != "turn"]

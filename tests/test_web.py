@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FULL, SAMPLE, cli, cli_env
+from tests.helpers import FULL, SAMPLE, TO_REVIEW, cli, cli_env
 from tests.web_helpers import (
     CHROMIUM,
     INPUT,
@@ -80,7 +80,7 @@ def test_whole_interview_greeting_to_report_and_follow_up(context, url, data_dir
     send(page, FULL[0])
     assert answered(page) == 1
     assert page.locator('#aiops-progress [data-dim="gateway"]').get_attribute("data-score") != "—"
-    for reply in FULL[1:]:
+    for reply in TO_REVIEW[1:]:
         send(page, reply)
     assert answered(page) == 12
 
@@ -212,3 +212,23 @@ def test_two_tabs_replying_at_once_on_one_session_both_count(browser, url):
         assert FULL[0] in chat and FULL[1] in chat and answered(one) == 2
     finally:
         ctx.close()
+
+
+def test_numbered_options_are_buttons_and_a_click_answers(context, url):
+    page = open_page(context, url)
+    assert not page.locator("#aiops-choices").is_visible()
+    send(page, FULL[0])  # the gateway, but nothing about outages: asked again as options at the end
+    for reply in FULL[2:]:
+        send(page, reply)
+    assert "so for access control" in last_bot(page)  # answers inferred on the way: yes or no
+    buttons = page.locator("#aiops-choices button:visible")
+    assert buttons.first.inner_text() == "Yes, that's right"
+    click_and_wait(page, "#aiops-choice-1")
+    assert "Something else" in last_bot(page) and "provider" in last_bot(page)
+    labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
+    assert len(labels) == 4 and labels[0].startswith("1. ") and labels[-1] == "4. Something else"
+    click_and_wait(page, "#aiops-choice-2")
+    assert answered(page) == 12
+    assert page.locator("#aiops-chat [data-testid=user]").last.inner_text().strip() == "2"
+    page.locator("#aiops-yes").wait_for(state="visible")  # on to the review
+    assert not page.locator("#aiops-choices").is_visible()

@@ -7,7 +7,7 @@ from typing import Literal
 
 from agent.common.text import normalize
 
-Command = Literal["skip", "back", "finish", "confirm"]
+Command = Literal["skip", "back", "finish", "confirm", "show_list"]
 
 _PLAIN = {
     "skip": re.compile(

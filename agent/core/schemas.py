@@ -32,6 +32,11 @@ class ScoredAnswer(BaseModel):
         min_length=1,
         description="A verbatim quote from the interviewee's own words that supports the score.",
     )
+    corrects: bool = Field(
+        False,
+        description="True when this reading corrects or updates something said earlier "
+        "(\"scratch that\", \"actually we now ...\", \"we no longer ...\").",
+    )
 
 
 class QuestionBack(BaseModel):
@@ -42,6 +47,13 @@ class QuestionBack(BaseModel):
         "clarify: what a term means; scores: wants current scores; other: anything else."
     )
     text: str
+
+
+class LikelyOptions(BaseModel):
+    """The options that might fit a question the reply touched but did not settle."""
+
+    question_id: QuestionId
+    options: list[int] = Field(description="Two or three option scores, 0-5.")
 
 
 class RubricUpdate(BaseModel):
@@ -58,6 +70,20 @@ class RubricUpdate(BaseModel):
     understood: bool = Field(
         True, description="False when the reply could not be read at all (e.g. unsupported language)."
     )
+    likely: list[LikelyOptions] = Field(
+        default_factory=list,
+        description="For questions asked that the reply touches but does not settle: the 2-3 options that might fit.",
+    )
+
+
+# How an answer came to be, which decides what may replace it (agent.core.answers):
+#   direct     read from a reply to this question (it was among the questions asked)
+#   inferred   read from a reply to another question: provisional, confirmed when its turn comes
+#   confirmed  an inferred answer the interviewee confirmed
+#   corrected  changed by an explicit correction
+#   chosen     picked by the interviewee from numbered options
+Source = Literal["direct", "inferred", "confirmed", "corrected", "chosen"]
+FIRM_SOURCES: frozenset[str] = frozenset({"direct", "confirmed", "corrected", "chosen"})
 
 
 class AnswerRecord(BaseModel):
@@ -68,6 +94,23 @@ class AnswerRecord(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     evidence: str
     turn: int  # index of the user turn that gave it
+    source: Source = "direct"
+    model: str | None = None  # the model whose reading it is (None: set by the interviewee's choice)
+
+    @property
+    def firm(self) -> bool:
+        """Given in answer to its own question, confirmed, corrected or chosen (not inferred)."""
+        return self.source in FIRM_SOURCES
+
+
+class Change(BaseModel):
+    """One answer that a reply set or changed, for acknowledging it in one line."""
+
+    question_id: QuestionId
+    old: int | None
+    new: int
+    evidence: str
+    source: Source
 
 
 # --- What the graph hands a model for each task -------------------------------------------------
@@ -101,17 +144,67 @@ class InterpretContext(BaseModel):
     task: Literal["interpret"] = "interpret"
     reply: str
     current_question: QuestionBrief | None = None
+    asking: list[QuestionBrief] = Field(
+        default_factory=list, description="Every question the interviewer's last message asked (current first)."
+    )
     questions: list[QuestionBrief]  # the whole questionnaire, so one reply can answer several
     known: list[KnownAnswer] = Field(default_factory=list)
     recent: list[Turn] = Field(default_factory=list, description="The last few turns, oldest first.")
+
+
+class Choice(BaseModel):
+    """A numbered option offered when a free-text answer could not settle a question."""
+
+    number: int
+    score: int
+    label: str
+    plain: str = ""  # the option in plain words
+
+
+class ChoiceSet(BaseModel):
+    """The numbered options of one question, when two are offered in one message."""
+
+    question_id: QuestionId
+    topic: str
+    choices: list[Choice]
+
+
+class ChangeNote(BaseModel):
+    """One answer the last reply set or changed, to acknowledge in one line."""
+
+    question_id: QuestionId
+    topic: str
+    old: str | None = None  # the option it had (None: newly answered)
+    new: str
+    said: str = ""  # the interviewee's words that caused it
+
+
+AskMode = Literal["first", "next", "dimension", "clarify", "reask", "back", "verify", "options", "confirm_changes"]
 
 
 class AskContext(BaseModel):
     """Input of the ask task: write the interviewer's next message."""
 
     task: Literal["ask"] = "ask"
-    mode: Literal["first", "next", "clarify", "reask", "back", "confirm_changes"] = "next"
+    mode: AskMode = "next"
     question: QuestionBrief | None = None
+    questions: list[QuestionBrief] = Field(
+        default_factory=list, description="dimension mode: both questions of the dimension, to ask in one open question."
+    )
+    verify: list[KnownAnswer] = Field(
+        default_factory=list, description="Answers inferred from earlier replies: confirm them in one short question."
+    )
+    choices: list[Choice] = Field(
+        default_factory=list, description="options mode: offer these numbered options, plus 'something else'."
+    )
+    changes: list[ChangeNote] = Field(
+        default_factory=list, description="Answers changed by the last reply: acknowledge each in one line (old → new)."
+    )
+    conflict: bool = Field(False, description="options mode: two replies gave different answers; ask which is right.")
+    choice_sets: list[ChoiceSet] = Field(
+        default_factory=list,
+        description="options mode for two questions at once: a numbered list per question; ask for one number each.",
+    )
     question_why: str | None = None
     same_dimension: bool = Field(False, description="The question continues the dimension just discussed.")
     understood: list[KnownAnswer] = Field(

@@ -31,3 +31,13 @@ def understanding_lines(
         elif q.id in missing:
             lines.append(f"{q.id} {q.topic} — not answered yet ({q.text})")
     return lines
+
+
+def change_line(rubric: Rubric, change: Mapping) -> str:
+    """One changed answer: 'q3 Tracing: Sometimes, with effort → Yes, basic request/response logs
+    (2/5) — you said: “it's basic logging, just no spans”'."""
+    q = rubric.question(change["question_id"])
+    old = "not answered" if change.get("old") is None else q.label(change["old"])
+    line = f"{q.id} {q.topic}: {old} → {q.label(change['new'])} ({change['new']}/5)"
+    said = " ".join(str(change.get("evidence", "")).split())
+    return line + (f" — you said: “{said}”" if said else "")

@@ -92,9 +92,7 @@ def run_simulated(app: App, iv: RecordedInterview, repeat: int = 0,
     said = agent.start()
     turns = 0
     while not agent.is_done and turns < MAX_SIMULATED_TURNS:
-        st = agent.state
-        reply = sim.reply(phase=st.get("phase", "interview"), current=st.get("current"),
-                          message=said[-1] if said else "")
+        reply = sim.reply(agent.state, said[-1] if said else "")
         said = agent.reply(reply)
         turns += 1
     st = agent.state

@@ -36,14 +36,23 @@ class QuestionGuesser:
         df = Counter(t for bag in self._bags.values() for t in set(bag))
         self._idf = {t: math.log(1 + docs / n) for t, n in df.items()}
 
-    def guess(self, text: str) -> str | None:
+    def scores(self, text: str) -> dict[str, float]:
+        """How strongly the turn points at each question (IDF-weighted shared stems)."""
         toks = set(content_stems(load_expander().expand(text))) - _GENERIC
-        best, best_score = None, 0.0
-        for qid, bag in self._bags.items():
-            s = sum(self._idf[t] for t in toks if t in bag)
-            if s > best_score:
-                best, best_score = qid, s
-        return best
+        return {qid: sum(self._idf[t] for t in toks if t in bag) for qid, bag in self._bags.items()}
+
+    def guess(self, text: str) -> str | None:
+        """The question the turn asks most clearly, or None."""
+        scored = self.scores(text)
+        best = max(scored, key=lambda q: (scored[q], -int(q[1:])))
+        return best if scored[best] > 0 else None
+
+    def guess_all(self, text: str, share: float = 0.6) -> list[str]:
+        """Every question the turn asks: the clearest, and those pointed at nearly as strongly
+        (an interviewer often asks two things at once), in questionnaire order."""
+        scored = self.scores(text)
+        top = max(scored.values(), default=0.0)
+        return [q for q, v in scored.items() if top > 0 and v >= share * top]
 
 
 _GUESSERS: dict[int, QuestionGuesser] = {}

@@ -1,39 +1,49 @@
 """Reading one reply into rubric answers: the interpret step, shared by the graph's node and the
 batch evaluation (which feeds recorded interviews through exactly the same reading).
 
-One structured model call → RubricUpdate → evidence checked against the interviewee's own words →
-merged into the answers so far.
+A reply to a closed question ("2", "yes") is settled without a model. Otherwise one structured
+model call → RubricUpdate → evidence checked against the interviewee's own words → merged into
+the answers with the integrity rules of agent.core.answers. At the review step the reply's
+corrections are read the same way, from its facts without the meta-text (agent.core.review).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agent.common.providers import is_offline
-from agent.core.answers import known_answers, merge
+from agent.core.answers import known_answers, merge, set_answer
+from agent.core.calls import CallRecord
+from agent.core.choices import OTHER, parse_choices, split_yes_no
 from agent.core.evidence import is_instruction, verify
 from agent.core.phrasing import load_phrasing
 from agent.core.prompts import render
+from agent.core.review import ReviewIntent
 from agent.core.rubric import Rubric
-from agent.core.schemas import InterpretContext, QuestionBrief, RubricUpdate, Turn, as_question_id
+from agent.core.schemas import AnswerRecord, Choice, InterpretContext, QuestionBrief, RubricUpdate, Turn, as_question_id
 from agent.gateway import budget
-from agent.gateway.router import CallRecord
 from agent.interview.context import Services
 from agent.interview.state import Message
 
 RECENT_TURNS = 4
+# How far a correction that only says "higher" or "lower" reaches, in options offered.
+DIRECTION_REACH = 3
 
 
 class Reading(BaseModel):
     """What one reply did to the answers."""
 
     answers: dict[str, dict]
-    update: dict | None  # the verified RubricUpdate plus "changed" (question ids), None if unread
+    update: dict | None  # the verified RubricUpdate plus "changed" and "changes"; None if unread
     notices: list[str]
     calls: list[CallRecord]
     outage: str | None = None  # no model could be reached: what to tell the user
+    conflicts: dict[str, int] = Field(default_factory=dict)  # question → a contradicting confident reading
+    choose: dict[str, list[int]] = Field(default_factory=dict)  # question → options to offer (review)
+    hints: dict[str, list[int]] = Field(default_factory=dict)  # question → likeliest options
+    declined: dict[str, list[int]] = Field(default_factory=dict)  # "something else" to these options
 
 
 def provider_outage(calls: Sequence[CallRecord]) -> str | None:
@@ -53,6 +63,13 @@ def brief(rubric: Rubric, qid: str) -> QuestionBrief:
     return QuestionBrief(id=as_question_id(q.id), dimension=q.dimension, text=q.text, options=[o.label for o in q.options])
 
 
+def choices(rubric: Rubric, qid: str, scores: Sequence[int]) -> list[Choice]:
+    """The numbered options offered for a question (1-based, in score order)."""
+    phrasing, q = load_phrasing(), rubric.question(qid)
+    return [Choice(number=i, score=s, label=q.label(s), plain=phrasing.plain_option(qid, s))
+            for i, s in enumerate(scores, 1)]
+
+
 def read_reply(
     svc: Services,
     reply: str,
@@ -61,12 +78,68 @@ def read_reply(
     answers: Mapping[str, dict],
     messages: Sequence[Message],
     turn: int,
+    asking: Sequence[str] = (),
+    pending: Mapping | None = None,
+    review: Mapping | None = None,
 ) -> Reading:
-    """Interpret `reply` (the last user message in `messages`) given the question just asked."""
+    """Interpret `reply` (the last user message in `messages`), given the question(s) just asked
+    (`asking`, `current` first), a closed question it may answer (`pending`) and, at the review
+    step, what it asks for (`review`, a ReviewIntent)."""
+    asking = list(dict.fromkeys([*([current] if current else []), *asking]))
+    if pending and pending.get("kind") == "options":
+        sets = pending.get("sets") or {pending["question"]: pending["options"]}
+        picks = parse_choices(reply, [choices(svc.rubric, q, opts) for q, opts in sets.items()])
+        if any(p is not None for p in picks):
+            current_answers: Mapping[str, dict] = answers
+            changes: list[dict] = []
+            declined: dict[str, list[int]] = {}
+            for (qid, opts), picked in zip(sets.items(), picks, strict=True):
+                if picked == OTHER:
+                    declined[qid] = list(opts)
+                elif picked is not None:
+                    merged = set_answer(current_answers, qid, picked.score, evidence=reply, turn=turn, source="chosen")
+                    current_answers, changes = merged.answers, changes + [c.model_dump() for c in merged.changes]
+            return Reading(answers=dict(current_answers), notices=[], calls=[], declined=declined,
+                           update={"answers": [], "changed": [c["question_id"] for c in changes], "changes": changes})
+        asking = list(sets)
+    if pending and pending.get("kind") == "verify":
+        qids = [q for q in pending.get("questions", []) if q in answers]
+        yes, rest = split_yes_no(reply)
+        if yes is not None:
+            hints: dict[str, list[int]] = {}
+            if yes:
+                out = {q: {**a, "source": "confirmed"} if q in qids else a for q, a in answers.items()}
+            else:  # one of them is wrong; offer each with its reading among the options
+                out = {q: a for q, a in answers.items() if q not in qids}
+                hints = {q: [answers[q]["score"]] for q in qids}
+            others = [q for q in asking if q not in qids]
+            if rest and (others or not yes):
+                reading = _read(svc, rest, asking=others or qids, answers=out, messages=messages, turn=turn)
+                reading.update = {**(reading.update or {}), "confirmed" if yes else "denied": qids}
+                reading.hints = {**hints, **reading.hints}
+                return reading
+            return Reading(answers=out, notices=[], calls=[], hints=hints,
+                           update={"answers": [], "changed": [], "changes": [], "confirmed" if yes else "denied": qids})
+        if any(q not in qids for q in asking):
+            # No yes or no: the reply is about the other question; the readings to confirm stay
+            # provisional rather than being displaced by words meant for something else.
+            asking = [q for q in asking if q not in qids]
+    if review is not None:
+        return _review(svc, ReviewIntent.model_validate(review), reply, answers=answers, messages=messages, turn=turn)
+    return _read(svc, reply, asking=asking, answers=answers, messages=messages, turn=turn)
+
+
+SUREST = ("*surest*",)  # `correcting`: the reading the reply is most sure of
+
+
+def _read(svc: Services, reply: str, *, asking: Sequence[str], answers: Mapping[str, dict],
+          messages: Sequence[Message], turn: int, correcting: Sequence[str] = ()) -> Reading:
+    """One structured model call on `reply`, its evidence verified, merged into `answers`."""
     rubric = svc.rubric
     ctx = InterpretContext(
         reply=reply,
-        current_question=brief(rubric, current) if current else None,
+        current_question=brief(rubric, asking[0]) if asking else None,
+        asking=[brief(rubric, q) for q in asking],
         questions=[brief(rubric, q.id) for q in rubric.questions],
         known=known_answers(rubric, answers),
         recent=[Turn.model_validate(m) for m in messages[-(RECENT_TURNS + 1):-1]],
@@ -83,15 +156,71 @@ def read_reply(
                        "your words are kept — let's continue.")
         return Reading(answers=dict(answers), update=None, notices=notices, calls=calls)
     user_texts = [m["content"] for m in messages if m["role"] == "user"]
-    verified, dropped = verify(update, user_texts)
+    verified, dropped = verify(update, [*user_texts, reply])
     if dropped:
         notices.append(f"I ignored {len(dropped)} reading(s) I couldn't match to your own words.")
     if is_instruction(reply):
         notices.append("I score only what you describe about your organization's practice.")
     if not verified.understood and is_offline(svc.gateway.model):
         notices.append(load_phrasing().english_only)
-    merged, changed = merge(answers, verified, turn=turn, current=current,
-                            threshold=svc.settings.confidence_threshold)
+    model = next((c.model for c in reversed(calls) if c.ok), None)
+    if correcting == SUREST:
+        top = max((a.confidence for a in verified.answers), default=None)
+        correcting = [a.question_id for a in verified.answers if a.confidence == top]
+    merged = merge(answers, verified, turn=turn, asking=asking, threshold=svc.settings.confidence_threshold,
+                   model=model, correcting=correcting)
     data = verified.model_dump()
-    data["changed"] = changed
-    return Reading(answers=merged, update=data, notices=notices, calls=calls)
+    data["changed"] = [c.question_id for c in merged.changes]
+    data["changes"] = [c.model_dump() for c in merged.changes]
+    return Reading(answers=merged.answers, update=data, notices=notices, calls=calls,
+                   conflicts={a.question_id: a.score for a in merged.conflicts},
+                   hints={h.question_id: [o for o in h.options if 0 <= o <= 5] for h in verified.likely
+                          if h.question_id in asking})
+
+
+def _review(svc: Services, intent: ReviewIntent, reply: str, *, answers: Mapping[str, dict],
+            messages: Sequence[Message], turn: int) -> Reading:
+    """Corrections typed at the review step: explicit numbers, new facts about the questions
+    named (or any question, when none is named), and for a question named with only "higher" or
+    "lower", its options in that direction to choose from."""
+    current = dict(answers)
+    changes: list[dict] = []
+    for qid, s in intent.explicit.items():
+        merged = set_answer(current, qid, s, evidence=reply, turn=turn, source="corrected")
+        current, changes = merged.answers, changes + [c.model_dump() for c in merged.changes]
+    reading: Reading | None = None
+    if intent.facts:
+        targets = [q for q in intent.targets if q not in intent.explicit]
+        # No topic named ("actually we do have automatic failover now"): the reading the reply is
+        # most sure of is the correction; the others are read as passing mentions.
+        reading = _read(svc, intent.facts, asking=targets, answers=current, messages=messages, turn=turn,
+                        correcting=targets or SUREST)
+        if reading.outage:
+            return reading
+        current = reading.answers
+        changes += (reading.update or {}).get("changes", [])
+    changed = {c["question_id"] for c in changes}
+    choose: dict[str, list[int]] = {}
+    for qid in intent.targets:
+        if qid in changed or qid in intent.explicit:
+            continue
+        now = answers.get(qid, {}).get("score")
+        way = intent.direction.get(qid)
+        if way == "up":
+            opts = list(range(now + 1, 6))[:DIRECTION_REACH] if now is not None else [2, 3, 4]
+        elif way == "down":
+            opts = list(range((now if now is not None else 6) - 1, -1, -1))[:DIRECTION_REACH]
+        else:
+            opts = [s for s in (now, (now or 0) - 1, (now or 0) + 1) if s is not None and 0 <= s <= 5]
+        if opts:
+            choose[qid] = sorted(set(opts))
+    update = {**((reading.update or {}) if reading else {"answers": []}), "changed": sorted(changed),
+              "changes": changes, "is_correction": True}
+    return Reading(answers=current, update=update, notices=reading.notices if reading else [],
+                   calls=reading.calls if reading else [], choose=choose,
+                   conflicts=reading.conflicts if reading else {})
+
+
+def answer_record(answers: Mapping[str, dict], qid: str) -> AnswerRecord | None:
+    """The answer to a question as a record, or None."""
+    return AnswerRecord.model_validate(answers[qid]) if qid in answers else None

@@ -28,7 +28,34 @@ class InterviewState(TypedDict, total=False):
     """interview: asking questions; confirm: showing our understanding; report/done: finished."""
 
     current: str | None
-    """The question the last assistant message asked (None before the first and after the last)."""
+    """The question the last assistant message was mainly about (None before the first and after the last)."""
+
+    asking: list[str]
+    """Every question the last assistant message asked (a dimension's two; or an answer to confirm):
+    a reply answers these directly; what it says about others is inferred (agent.core.answers)."""
+
+    pending: dict | None
+    """A closed question the last message put: {"kind": "options", "question", "options": [scores]}
+    or {"kind": "verify", "questions": [...]}; a reply "2" or "yes" is read against it first."""
+
+    offered: list[str]
+    """Questions whose numbered options were offered."""
+
+    declined: dict[str, list[int]]
+    """Options the interviewee said were not it ("something else"): the others are offered next."""
+
+    conflicts: dict[str, int]
+    """Questions with a confident later reading that contradicts their answer (→ the other score)."""
+
+    choose: dict[str, list[int]]
+    """At the review step: questions said to be wrong without the facts that settle them → the
+    options to offer."""
+
+    hints: dict[str, list[int]]
+    """The reader's likeliest options for questions a reply touched but did not settle."""
+
+    review: dict | None
+    """At the review step: what the last reply asked for (agent.core.review.ReviewIntent)."""
 
     asked: list[str]
     """Questions in the order they were put, for /back."""
@@ -46,7 +73,8 @@ class InterviewState(TypedDict, total=False):
     """The command the latest reply expressed (skip, back, finish, confirm), if any."""
 
     update: dict | None
-    """The latest verified RubricUpdate, for acknowledging and planning."""
+    """The latest verified RubricUpdate plus "changed" (question ids) and "changes" (old → new,
+    with the words), for acknowledging and planning."""
 
     notices: list[str]
     """Things to tell the user with the next message (truncation, dropped evidence, ...)."""

@@ -43,8 +43,10 @@ from __future__ import annotations
 import re
 
 from agent.core.rubric import Rubric
-from agent.core.schemas import InterpretContext, QuestionBack, RubricUpdate
+from agent.core.schemas import InterpretContext, LikelyOptions, QuestionBack, RubricUpdate, as_question_id
+from agent.offline.blend import blend
 from agent.offline.lexicon import LEXICON_PATH, Cue, Lexicon, load_lexicon, rubric_cues
+from agent.offline.model import load_model
 from agent.offline.sentence import read_sentence
 from agent.offline.text import (
     NegationIndex,
@@ -105,6 +107,11 @@ def candidate_cues(cues: tuple[Cue, ...], low: str) -> list[Cue]:
     return [cues[i] for i in sorted(keep)]
 
 
+def _quoted_at(low: str, evidence: str) -> int:
+    """Where a reading's quote starts in the (matchable) reply; -1 when not found."""
+    return low.find(matchable(evidence.strip()))
+
+
 def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> RubricUpdate:
     """Read one interview reply into a RubricUpdate (answers with verbatim evidence, flags).
 
@@ -120,6 +127,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
         return RubricUpdate(understood=False, language=lang)
 
     current = ctx.current_question.id if ctx.current_question else None
+    asking = frozenset(q.id for q in ctx.asking) | ({current} if current else set())
     asked: set[str] = {q.id for q in ctx.questions} or {q.id for q in rubric.questions}
     sents = sentence_spans(low)
     sidx = SpanIndex(sents)
@@ -131,6 +139,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
     stmt_end: dict[int, int] = {}   # question sentences: statement part ends here
     wants_stop = False
     is_correction_marker = False
+    correction_from = len(low)  # the correction is what follows its first marker
     question_back: QuestionBack | None = None
     for i, (a, b) in enumerate(sents):
         s = low[a:b]
@@ -138,12 +147,13 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
             injected = True
             skip.add(i)
             continue
-        if any_match(lex.stop, s):
+        if any_match(lex.stop, s) or (len(sents) == 1 and any_match(lex.stop_alone, s)):
             wants_stop = True
             skip.add(i)
             continue
-        if any_match(lex.corrections, s):
+        if any_match(lex.corrections, s) or any_match(lex.lapsed, s):
             is_correction_marker = True
+            correction_from = min(correction_from, a)
         if s.rstrip().endswith("?") or _INTERROGATIVE.match(s):
             qb = _question_back(s, reply[a:b].strip(), low, lex, ctx)
             if qb and question_back is None:
@@ -178,11 +188,20 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
         if si in skip:
             continue
         sent_votes, topical = read_sentence(si, a, b, clauses[si], hits.get(si, []), low, lex, lexicon,
-                                             current, asked, negs)
+                                             asking, asked, negs)
         any_topic = any_topic or topical
         votes.extend(sent_votes)
 
-    answers = resolve(votes, reply, low, sents, clauses, current)
+    answers = resolve(votes, reply, low, sents, clauses, asking)
+    # The statistical reader, on the statements of the reply (not questions, injections or stops).
+    kept = [(i, a, b) for i, (a, b) in enumerate(sents) if i not in skip]
+    texts = [reply[a:stmt_end.get(i, b)] for i, a, b in kept]
+    hedged = [any_match(lex.hedges, low[a:b]) is not None for _, a, b in kept]
+    model = load_model()
+    answers, likely = blend(answers, texts, [model.read(t) for t in texts], asking, asked,
+                            changes_course=is_correction_marker, hedged=hedged)
+    if is_correction_marker:
+        answers = [a.model_copy(update={"corrects": _quoted_at(low, a.evidence) >= correction_from}) for a in answers]
     interview_words = any_match(lex.interview_vocab, low) is not None
     n_words = len(low.split())
     off_topic = (not answers and question_back is None and not wants_stop and not any_topic and not injected
@@ -196,6 +215,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
         wants_stop=wants_stop,
         language="en",
         understood=True,
+        likely=[LikelyOptions(question_id=as_question_id(q), options=o) for q, o in likely.items()],
     )
 
 

@@ -91,6 +91,8 @@ class Lexicon(StrictModel):
     passing: list[str] = Field(default_factory=list)
     corrections: list[str] = Field(default_factory=list)
     stop: list[str] = Field(default_factory=list)
+    # Stop only when they are the whole reply ("That's it." after a description means "that's all we do").
+    stop_alone: list[str] = Field(default_factory=list)
     injection: list[str] = Field(default_factory=list)
     explicit: list[str] = Field(default_factory=list)
     short_no: list[str] = Field(default_factory=list)
@@ -104,7 +106,7 @@ class Lexicon(StrictModel):
     _v = field_validator(
         "negators", "negation_exceptions", "post_negators", "lapsed", "hedges", "majority",
         "staff_hedges", "rest_none", "passing",
-        "corrections", "stop", "injection", "explicit", "short_no", "short_yes", "interview_vocab",
+        "corrections", "stop", "stop_alone", "injection", "explicit", "short_no", "short_yes", "interview_vocab",
     )(_check_patterns)
 
     @model_validator(mode="after")
@@ -203,6 +205,7 @@ class CompiledLexicon:
     passing: tuple[re.Pattern[str], ...]
     corrections: tuple[re.Pattern[str], ...]
     stop: tuple[re.Pattern[str], ...]
+    stop_alone: tuple[re.Pattern[str], ...]
     injection: tuple[re.Pattern[str], ...]
     explicit: tuple[re.Pattern[str], ...]
     short_no: tuple[re.Pattern[str], ...]
@@ -252,6 +255,7 @@ class CompiledLexicon:
             passing=tuple(compile_pattern(p) for p in lex.passing),
             corrections=many(lex.corrections),
             stop=many(lex.stop),
+            stop_alone=many(lex.stop_alone),
             injection=many(lex.injection),
             explicit=tuple(compile_pattern(p) for p in lex.explicit),
             short_no=tuple(re.compile(f"(?:{p.pattern}){tail}") for p in many(lex.short_no)),

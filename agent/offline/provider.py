@@ -13,11 +13,13 @@ import time
 from litellm import CustomLLM, ModelResponse
 
 from agent.common.providers import OFFLINE_MODEL, OFFLINE_PROVIDER
-from agent.core.phrasing import load_phrasing, phrase_ask, write_summary
+from agent.core.phrasing import load_phrasing, write_summary
 from agent.core.prompts import extract_context
 from agent.core.rubric import load_rubric
 from agent.core.schemas import AskContext, InterpretContext, SummaryContext
 from agent.offline.interpret import interpret, load_lexicon
+from agent.offline.model import load_model
+from agent.offline.wording import phrase_ask
 
 PROVIDER = OFFLINE_PROVIDER
 MODEL = OFFLINE_MODEL
@@ -81,6 +83,7 @@ def preload() -> None:
     load_rubric()
     load_lexicon()
     load_phrasing()
+    load_model()
 
 
 __all__ = ["MODEL", "PROVIDER", "OfflineEngine", "preload", "respond"]

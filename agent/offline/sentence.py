@@ -17,7 +17,7 @@ _LEAD = re.compile(r"(?:(?:and|but|as for|re|regarding|for|on|our|the)\s+)*")
 _LABEL_NO = re.compile(r"\s*[:,\-]?\s*(?:no|nope|none|nothing|not yet|not really|n/a|nada)\b(?!\s+\w+\s+(?:is|are|was))")
 
 
-def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, asked, negs: NegationIndex):
+def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, asking: frozenset[str], asked, negs: NegationIndex):
     """Votes from one sentence, and whether it touched any question's topic."""
     cidx = SpanIndex(cls)
     s = low[a:b]
@@ -52,8 +52,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
         if cue.score is None or (not cue.generic and not neg):
             active.add(cue.qid)
     topical = bool(active)
-    if current:
-        active.add(current)
+    active |= asking
 
     # Words matched by cues of two questions ("RAG" is memory and knowledge, "forecast" cost and
     # budgets) belong to the question whose topic the clause names ("the docs are retrieved via
@@ -68,16 +67,16 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
             if c2.qid == c.qid or not (ms < me2 and ms2 < me):
                 continue
             mine, theirs = (c.qid, ci) in topic_cl, (c2.qid, ci2) in topic_cl
-            if (theirs and not mine) or (mine == theirs and c2.qid == current):
+            if (theirs and not mine) or (mine == theirs and c2.qid in asking):
                 lost.add(k)
                 break
     # A question touched only by generic cues inside a clause that states the question asked
     # ("each app has its own API key so we can see spend per application") is not answered.
     dropped: set[str] = set()
     cur_cl = {ci for k, (c, ms, me, ci, neg) in scored
-              if c.qid == current and not c.generic and k not in lost and not _passing(low, a, ms, lex)}
+              if c.qid in asking and not c.generic and k not in lost and not _passing(low, a, ms, lex)}
     if cur_cl:
-        for qid in {c.qid for c, *_ in raw} - {current}:
+        for qid in {c.qid for c, *_ in raw} - asking:
             touched = [(c, ci) for k, (c, ms, me, ci, neg) in scored if c.qid == qid and k not in lost]
             if touched and all(c.generic and ci in cur_cl for c, ci in touched):
                 dropped.add(qid)
@@ -87,18 +86,18 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
     stated = {c.qid for c, ms, me, ci, neg in raw if c.score is not None and not c.generic
               and not _passing(low, a, ms, lex)}
     passing = {k for k, (cue, ms, me, ci, neg) in enumerate(raw)
-               if cue.qid != current and cue.qid not in stated and stated and _passing(low, a, ms, lex)}
+               if cue.qid not in asking and cue.qid not in stated and stated and _passing(low, a, ms, lex)}
     votes: list[Vote] = []
     for k, (cue, ms, me, ci, neg) in enumerate(raw):
         if cue.qid not in active or cue.qid in dropped or k in lost or k in passing:
             continue
         # A denied topic word that only qualifies another question's cue ("we used to have spend
         # alerts") denies that cue, not its own question.
-        if neg and cue.score is None and cue.qid != current and any(
+        if neg and cue.score is None and cue.qid not in asking and any(
                 c.qid != cue.qid and c.score is not None and cci == ci for c, _, _, cci, _ in raw):
             continue
         # Generic cues only count where the question is otherwise established.
-        if cue.generic and cue.qid != current and not any(
+        if cue.generic and cue.qid not in asking and not any(
             c.qid == cue.qid and (c.score is None or not c.generic) and k2 not in lost and k2 not in passing
             for k2, (c, *_) in enumerate(raw)
         ):
@@ -114,7 +113,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
         else:
             score, weight = cue.score, cue.weight
         conf = confidence(weight)
-        if cue.generic and cue.qid == current and cue.qid not in {c.qid for c, *_ in raw if not c.generic}:
+        if cue.generic and cue.qid in asking and cue.qid not in {c.qid for c, *_ in raw if not c.generic}:
             conf -= 0.1
         hedged = hedged_cl[ci] == 1 or (hedged_cl[ci] == 2 and score > 1)
         if majority_cl[ci] and not hedged:
@@ -131,7 +130,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
 
     # "..., the rest have nothing" / "nothing in prod": the organization's answer is the bare no.
     if lex.rest_none and any_match(lex.rest_none, s):
-        targets = {v.qid for v in votes if v.hedged} or ({current} if current in asked else set())
+        targets = {v.qid for v in votes if v.hedged} or set(asking & asked)
         for qid in targets:
             ql = lexicon.questions[qid]
             no = ql.no_score if ql.no_score is not None else ql.negated
@@ -139,14 +138,15 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
             assert m is not None  # matched just above
             votes.append(Vote(qid, no, 2.5, 0.7, si, a + m.start(), a + m.end()))
 
-    # Bare answers to the question just asked ("no", "nope, nothing", "yes, basic logs").
-    if current and current in asked:
+    # Bare answers to the one question just asked ("no", "nope, nothing", "yes, basic logs"); not
+    # to a two-part question, where a bare "no" says nothing about which part.
+    if len(asking) == 1 and (current := next(iter(asking))) in asked:
         ql = lexicon.questions[current]
         if ql.no_score is not None and any_match(lex.short_no, s):
             soft = re.match(r"^\W*(not really|kind of|sort of|not that i know)", s)
-            votes.append(Vote(current, ql.no_score, 2.5, 0.6 if soft else 0.75, si, a, b))
+            votes.append(Vote(current, ql.no_score, 2.5, 0.6 if soft else 0.75, si, a, b, bare=True))
         elif ql.yes_score is not None and any_match(lex.short_yes, s):
-            votes.append(Vote(current, ql.yes_score, 1.0, 0.5, si, a, b))
+            votes.append(Vote(current, ql.yes_score, 1.0, 0.5, si, a, b, bare=True))
 
     # Explicit self-ratings: "I'd say a 3", "level 4 for tracing".
     for rx in lex.explicit if _HAS_NUMBER.search(s) else ():
@@ -157,7 +157,7 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, current, aske
         n = _NUM_WORDS.get(raw_n) if not raw_n.isdigit() else int(raw_n)
         if n is None:
             continue
-        target = _explicit_target(s, a, m, raw, current, asked)
+        target = _explicit_target(s, a, m, raw, asking, asked)
         if target:
             votes.append(Vote(target, n, EXPLICIT_W, 0.9, si, a, b))
             topical = True
@@ -201,12 +201,12 @@ def _drop_contained(hits):
         out.append(h)
     return out
 
-def _explicit_target(s, a, m, raw, current, asked) -> str | None:
+def _explicit_target(s, a, m, raw, asking: frozenset[str], asked) -> str | None:
     ref = _QREF.search(s)
     if ref and f"q{ref.group(1)}" in asked:
         return f"q{ref.group(1)}"
     pos = a + m.start("n")
-    named = [(abs(ms - pos), c.qid) for c, ms, me, ci, neg in raw if not c.generic and c.qid != current]
+    named = [(abs(ms - pos), c.qid) for c, ms, me, ci, neg in raw if not c.generic and c.qid not in asking]
     if named:
         return min(named)[1]
-    return current
+    return min(asking, key=lambda q: int(q[1:])) if asking else None

@@ -12,6 +12,7 @@ from agent.core.schemas import ScoredAnswer, as_question_id
 
 EXPLICIT_W = 10.0  # weight of an explicit self-rating ("I'd say a 3")
 EVIDENCE_MAX = 240
+SHORT_EVIDENCE = 12
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class Vote:
     end: int
     hedged: bool = False
     ceiling: int | None = None  # a denial ("no branching"): the answer is below this score
+    bare: bool = False  # a bare yes/no to the question asked
 
 
 def confidence(weight: float) -> float:
@@ -57,7 +59,11 @@ def evidence(reply: str, low: str, sent: tuple[int, int], clause: tuple[int, int
     return text.rstrip(".!?;, ") or text or reply.strip()[:EVIDENCE_MAX]
 
 
-def resolve(votes: list[Vote], reply: str, low: str, sents, clauses, current=None) -> list[ScoredAnswer]:
+def resolve(votes: list[Vote], reply: str, low: str, sents, clauses, asking: frozenset[str] = frozenset()) -> list[ScoredAnswer]:
+    if any(not v.bare and v.qid not in asking for v in votes):
+        # "Not really. We get one invoice a month": the reply is about something else; its bare
+        # "no" does not answer the question asked.
+        votes = [v for v in votes if not v.bare]
     by_q: dict[str, list[Vote]] = {}
     for v in votes:
         by_q.setdefault(v.qid, []).append(v)
@@ -66,7 +72,7 @@ def resolve(votes: list[Vote], reply: str, low: str, sents, clauses, current=Non
         vs = by_q[qid]
         plain = [v for v in vs if not v.hedged]
         hedged_only = not plain
-        if hedged_only and qid != current:
+        if hedged_only and qid not in asking:
             continue  # a pilot mentioned in passing says nothing about a question not asked
         pool = plain or vs
         # Best vote per sentence: heaviest, then highest score (the more specific option).
@@ -93,5 +99,10 @@ def resolve(votes: list[Vote], reply: str, low: str, sents, clauses, current=Non
         sent = sents[best.sent]
         cl = next((c for c in clauses[best.sent] if c[0] <= best.start < c[1]), sent)
         ev = evidence(reply, low, sent, cl, best.start, best.end)
+        if len(ev) < SHORT_EVIDENCE and best.sent + 1 < len(sents):
+            # "No. Nothing is recorded anywhere.": a bare answer is quoted with what explains it
+            # (a two-letter quote is evidence only when it is the whole reply).
+            nxt = sents[best.sent + 1]
+            ev = evidence(reply, low, (sent[0], nxt[1]), (sent[0], nxt[1]), best.start, best.end)
         answers.append(ScoredAnswer(question_id=as_question_id(qid), score=score, confidence=round(conf, 2), evidence=ev))
     return answers

@@ -137,9 +137,12 @@ class WebChat:
         c = self.c
         answers = values.get("answers", {})
         phase = values.get("phase", "interview")
+        labels = view.choice_buttons(self.rubric, values.get("pending"))
+        buttons = {b: gr.update(visible=i < len(labels), value=labels[i] if i < len(labels) else "")
+                   for i, b in enumerate(c["choices"])}
         return {c["progress"]: view.progress_html(self.rubric, answers, rev=next(self._rev)),
                 c["confirm"]: view.confirm_html(self.rubric, answers) if phase == "confirm" else "",
-                c["phase"]: f"{name}:{phase}"}
+                c["phase"]: f"{name}:{phase}", c["choices_row"]: gr.update(visible=bool(labels)), **buttons}
 
     def on_phase(self, name: str, mark: str) -> dict:
         """Panels, report and downloads for the session's phase."""
@@ -170,6 +173,10 @@ class WebChat:
             md.write_text(report_text(name, values, "md", self.rubric, self.app.transitions) + "\n", encoding="utf-8")
             js.write_text(report_text(name, values, "json", self.rubric, self.app.transitions) + "\n", encoding="utf-8")
         return md, js
+
+    def on_choice(self, index: int, name: str, label: str) -> Iterator[dict]:
+        """A numbered-option (or yes/no) button: the turn with what the button stands for."""
+        yield from self.on_turn(view.choice_reply(index, label), name)
 
     def on_turn(self, text: str, name: str) -> Iterator[dict]:
         """A reply: shown at once, then the assistant's answer as it streams (outputs: the chat, the
@@ -261,6 +268,10 @@ class WebChat:
                         skip = gr.Button("Skip question", size="sm", elem_id="aiops-skip")
                         back = gr.Button("Go back", size="sm", elem_id="aiops-back")
                         finish = gr.Button("Finish now", size="sm", elem_id="aiops-finish")
+                    with gr.Row(visible=False, elem_id="aiops-choices") as c["choices_row"]:
+                        # Numbered options (or yes/no) when a question is asked as a closed question.
+                        c["choices"] = [gr.Button("", size="sm", visible=False, elem_id=f"aiops-choice-{i + 1}")
+                                        for i in range(view.MAX_CHOICE_BUTTONS)]
                     with gr.Row(visible=False) as c["followups"]:
                         asks = [gr.Button(q, size="sm") for q in FOLLOWUPS]
                 with gr.Column(scale=2, min_width=320):
@@ -287,16 +298,16 @@ class WebChat:
             gr.Markdown(f"<small>{ATTRIBUTION}</small>")
 
             turn_out = [c["chat"], c["input"], c["state"]]
-            panels_out = [c["progress"], c["confirm"], c["phase"]]
+            panels_out = [c["progress"], c["confirm"], c["phase"], c["choices_row"], *c["choices"]]
             phase_out = [c["confirm_col"], c["commands"], c["followups"], c["report_col"], c["report"],
                          c["dl_md"], c["dl_json"]]
             session_out = [c["state"], c["session"], c["link"], c["chat"], *panels_out]
 
-            def turn(trigger: Any, inputs: list[Any], name: str | None = None) -> None:
+            def turn(trigger: Any, inputs: list[Any], name: str | None = None, via: Any = None) -> None:
                 """A turn on `trigger`, then the panels; `name`: a public API endpoint (the load test
                 and API clients call "turn"), else private."""
                 visibility: Literal["public", "private"] = "public" if name else "private"
-                trigger(self.on_turn, inputs=inputs, outputs=turn_out, concurrency_limit=TURN_CONCURRENCY,
+                trigger(via or self.on_turn, inputs=inputs, outputs=turn_out, concurrency_limit=TURN_CONCURRENCY,
                         concurrency_id="turn", show_progress="hidden", api_name=name, api_visibility=visibility) \
                     .then(self.on_panels, inputs=[c["state"]], outputs=panels_out, show_progress="hidden",
                           api_name="panels" if name else None, api_visibility=visibility)
@@ -312,6 +323,9 @@ class WebChat:
             for button, said in [(skip, "/skip"), (back, "/back"), (finish, "/finish"), (yes, "yes"),
                                  *zip(asks, FOLLOWUPS, strict=True)]:
                 turn(button.click, [gr.State(said), c["state"]])
+            for i, button in enumerate(c["choices"]):
+                # The button's label is the option; what it sends is its number (or yes/no).
+                turn(button.click, [gr.State(i), c["state"], c["choices"][i]], via=self.on_choice)
             c["phase"].change(self.on_phase, inputs=[c["state"], c["phase"]], outputs=phase_out,
                               api_visibility="private", show_progress="hidden")
             switch(demo.load, self.on_load)

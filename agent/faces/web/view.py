@@ -13,6 +13,7 @@ from agent.common.config import Settings
 from agent.common.hints import command
 from agent.common.providers import SELF_HOSTED, is_offline, provider_of
 from agent.core.answers import progress_line, scores_line
+from agent.core.phrasing import load_phrasing
 from agent.core.rubric import Rubric
 from agent.core.scoring import Assessment, level_text, score
 
@@ -151,3 +152,27 @@ def reveal_steps(text: str, steps: int = 5) -> list[str]:
     if len(words) < 2 * steps:
         return []
     return [" ".join(words[: len(words) * i // steps]) for i in range(1, steps)]
+
+
+MAX_CHOICE_BUTTONS = 5
+
+
+def choice_buttons(rubric: Rubric, pending: Mapping | None) -> list[str]:
+    """Button labels for a closed question: its numbered options plus "something else", or yes/no
+    to confirm an answer read from an earlier reply; [] when no closed question is open."""
+    if not pending:
+        return []
+    if pending.get("kind") == "verify":
+        return ["Yes, that's right", "No, not quite"]
+    if pending.get("kind") != "options" or len(pending.get("sets") or {}) > 1:
+        return []  # two lists at once: typed as "2, 1"
+    phrasing = load_phrasing()
+    qid = pending["question"]
+    opts = [f"{i}. {phrasing.plain_option(qid, s)}" for i, s in enumerate(pending.get("options", []), 1)]
+    return [*opts, f"{len(opts) + 1}. Something else"][:MAX_CHOICE_BUTTONS]
+
+
+def choice_reply(index: int, label: str) -> str:
+    """What a choice button sends: its number for an option, the words for yes/no."""
+    number = label.split(".", 1)[0]
+    return number if number.isdigit() else label

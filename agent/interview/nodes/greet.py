@@ -1,5 +1,5 @@
-"""greet: open the interview with the greeting and the first question (no model call, so the
-first question appears at once while litellm is still importing)."""
+"""greet: open the interview with the greeting and the first dimension's open question (no model
+call, so it appears at once while litellm is still importing)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from agent.interview.state import InterviewState
 def greet(state: InterviewState, runtime: Runtime[Services]) -> dict:
     svc = runtime.context
     first = svc.rubric.questions[0]
+    opening = [q.id for q in svc.rubric.questions_in(first.dimension)]  # the first dimension, both questions
     text = opening_message(svc.rubric, load_phrasing(), svc.gateway.notice)
     return {
         "messages": [{"role": "assistant", "content": text}],
         "phase": "interview",
         "current": first.id,
+        "asking": opening,
         "asked": [first.id],
-        "attempts": {first.id: 1},
+        "attempts": dict.fromkeys(opening, 1),
         "answers": {},
         "skipped": [],
         "notices": [],

@@ -1,12 +1,12 @@
-"""plan: decide the next step (ask which question, in which mode, or confirm) with the pure planner."""
+"""plan: decide the next step (which question(s), in which mode, or the review) with the pure
+planner (agent.core.planner)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from langgraph.runtime import Runtime
 
-from agent.core.planner import Plan, next_question
+from agent.core.choices import says_unknown
+from agent.core.planner import MAX_ATTEMPTS, Plan, next_question
 from agent.interview.context import Services
 from agent.interview.state import InterviewState
 
@@ -20,34 +20,52 @@ def plan(state: InterviewState, runtime: Runtime[Services]) -> dict:
     skipped = list(state.get("skipped", []))
 
     if state.get("phase") == "confirm":
-        # Corrections made while reviewing our understanding go straight back to the review.
+        # At the review step: a correction that did not settle an answer gets that answer's
+        # options; anything else goes back to the review.
+        for qid, options in (state.get("choose") or {}).items():
+            rest = {q: o for q, o in (state.get("choose") or {}).items() if q != qid}
+            return {"plan": Plan(action="ask", question=qid, questions=[qid], mode="options", options=options,
+                                 option_sets={qid: options}).model_dump(), "choose": rest}
         return {"plan": Plan(action="confirm").model_dump()}
     if command == "finish" or update.get("wants_stop"):
         return {"plan": Plan(action="confirm").model_dump()}
-    if command == "skip" and current and current not in skipped:
-        skipped.append(current)
+    if command == "skip":
+        for qid in state.get("asking") or ([current] if current else []):
+            if qid not in skipped and qid not in answers:
+                skipped.append(qid)
     if command == "back":
         # `asked` is a stack: going back pops the current question, so "back" twice goes two back.
         asked = list(state.get("asked", []))
         if asked and asked[-1] == current:
             asked.pop()
         if asked:
-            return {"plan": Plan(action="ask", question=asked[-1], mode="back").model_dump(), "asked": asked}
+            back = Plan(action="ask", question=asked[-1], questions=[asked[-1]], mode="back")
+            return {"plan": back.model_dump(), "asked": asked}
 
     # A reply that asked us something, or that we could not read, gets the same question again
     # (answered in the ask step) rather than moving on.
-    stay = update.get("question_back") or not state.get("reply") or update.get("understood") is False \
-        or update.get("off_topic")
-    if stay and current and current not in answers:
+    # "I don't know" is an answer of sorts: move on (the question comes back as options later).
+    unread = state.get("update") is None  # the model failed to read it: the reply is kept, asked again
+    stay = update.get("question_back") or unread or (
+        (not state.get("reply") or update.get("understood") is False or update.get("off_topic"))
+        and not says_unknown(state.get("reply") or ""))
+    asking = state.get("asking") or ([current] if current else [])
+    attempts = state.get("attempts", {})
+    keep = [q for q in asking if q not in answers and attempts.get(q, 0) < MAX_ATTEMPTS]
+    if stay and current and command is None and keep:
         # Answer a question back, then put the same question as it was; otherwise rephrase it.
-        mode: Literal["next", "reask"] = "next" if update.get("question_back") else "reask"
-        return {"plan": Plan(action="ask", question=current, mode=mode).model_dump(), "skipped": skipped}
+        again = Plan(action="ask", question=keep[0], questions=keep,
+                     mode="next" if update.get("question_back") else "reask")
+        if update.get("question_back") and len(keep) == 2 and current in keep:
+            again.mode = "dimension"
+        return {"plan": again.model_dump(), "skipped": skipped}
 
     decided = next_question(
         svc.rubric, answers, threshold=svc.settings.confidence_threshold,
         current=None if command == "skip" else current,
         touched=[a["question_id"] for a in update.get("answers", [])],
-        skipped=skipped, attempts=state.get("attempts", {}),
+        skipped=skipped, attempts=attempts, offered=state.get("offered", []),
+        conflicts=state.get("conflicts", {}), hints=state.get("hints", {}), declined=state.get("declined", {}),
     )
     return {"plan": decided.model_dump(), "skipped": skipped}
 
