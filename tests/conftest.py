@@ -76,7 +76,7 @@ def aiops(capsys, monkeypatch):
     configured, so the offline fallback notice shows), replies piped on stdin."""
     from agent.faces.cli import main
 
-    monkeypatch.setenv("AIOPS_MODEL", "openai/gpt-4o-mini")
+    monkeypatch.setenv("AIOPS_MODEL", "openai/gpt-5.4-mini")
     monkeypatch.setenv("COLUMNS", "120")
 
     def run(args: list[str], stdin: str | bytes = "") -> CliResult:

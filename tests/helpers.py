@@ -43,7 +43,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     offline fallback notice shows), an isolated data dir."""
     e = {k: v for k, v in os.environ.items()
          if not k.endswith("_API_KEY") and not k.startswith("AIOPS_") and k != "UV"}
-    e.update(AIOPS_DATA_DIR=str(tmp_path / "data"), AIOPS_MODEL="openai/gpt-4o-mini",
+    e.update(AIOPS_DATA_DIR=str(tmp_path / "data"), AIOPS_MODEL="openai/gpt-5.4-mini",
              LITELLM_LOCAL_MODEL_COST_MAP="True", COLUMNS="120")
     return e
 

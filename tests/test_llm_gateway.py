@@ -65,7 +65,10 @@ def test_rate_limited_primary_falls_back(scripted):
     scripted.replies.extend([litellm.RateLimitError("slow down", llm_provider="scripted", model="primary"),
                              "Hello from the backup"])
     text, calls = gateway(scripted, fallbacks=["scripted/backup"]).text("ask", MSGS)
-    assert text == "Hello from the backup" and calls[0].model == "scripted/backup"
+    assert text == "Hello from the backup"
+    assert not calls[0].ok and calls[0].model == "scripted/primary" and not calls[0].permanent
+    assert calls[1].ok and calls[1].model == "scripted/backup" and calls[1].fallback_from == "scripted/primary"
+    assert "rate-limiting" in calls[1].fallback_reason
 
 
 def test_every_model_down_falls_back_to_offline_engine_when_allowed(scripted):
@@ -76,7 +79,8 @@ def test_every_model_down_falls_back_to_offline_engine_when_allowed(scripted):
     ctx = InterpretContext(reply="Everything goes through our LiteLLM proxy.",
                            questions=[QuestionBrief(id="q1", dimension="gateway", text="How?")])
     value, calls = gateway(scripted, offline=True).structured("interpret", render("interpret", ctx), RubricUpdate)
-    assert value is not None and value.answers[0].score == 2 and calls[0].model.startswith("offline")
+    assert value is not None and value.answers[0].score == 2 and calls[-1].model.startswith("offline")
+    assert calls[-1].fallback_from == "scripted/primary" and not calls[0].ok
 
 
 def test_every_model_down_without_offline_is_a_failed_record_not_a_crash(scripted):

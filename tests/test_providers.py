@@ -38,8 +38,8 @@ CASSETTES = ROOT / "tests" / "cassettes"
 SAMPLE = yaml.safe_load((ROOT / "evals/interviews/acme-retail-l2.yaml").read_text())
 FULL = [t["content"] for t in SAMPLE["transcript"] if t["role"] == "user"]
 
-OPENAI = "openai/gpt-4o-mini"
-ANTHROPIC = "anthropic/claude-3-5-haiku-latest"
+OPENAI = "openai/gpt-5.4-mini"
+ANTHROPIC = "anthropic/claude-haiku-4-5"
 OLLAMA = "ollama_chat/llama3.1"
 PROXY = "http://localhost:4000"  # a LiteLLM proxy on its default port
 
@@ -222,10 +222,10 @@ def test_whole_interview_through_openai(vcr):
     iv = new_interview(settings(OPENAI), stream=True)
     assert iv.services.gateway.known_provider
     msgs = interview_to_review(iv, tokens.append)
-    assert iv.services.gateway.structured_mode == "json_schema"  # litellm: gpt-4o-mini supports it
-    result = check_whole_interview(iv, msgs, "gpt-4o-mini")
+    assert iv.services.gateway.structured_mode == "json_schema"  # litellm: gpt-5.4-mini supports it
+    result = check_whole_interview(iv, msgs, "openai/gpt-5.4-mini")
     # Cost from litellm's cost map, per call, summed in the report.
-    price = litellm.model_cost["gpt-4o-mini"]
+    price = litellm.model_cost["gpt-5.4-mini"]
     for c in iv.state["calls"]:
         assert c["cost_usd"] == pytest.approx(c["prompt_tokens"] * price["input_cost_per_token"]
                                               + c["completion_tokens"] * price["output_cost_per_token"])
@@ -247,20 +247,23 @@ def test_whole_interview_through_anthropic(vcr):
     tokens: list[str] = []
     iv = new_interview(settings(ANTHROPIC), stream=True)
     msgs = interview_to_review(iv, tokens.append)
-    # litellm 1.110's map knows neither schema nor tool support for this model: JSON mode, with the
-    # schema in the system prompt (litellm drops response_format json_object for Anthropic).
-    assert iv.services.gateway.structured_mode == "json_mode"
-    result = check_whole_interview(iv, msgs, "claude-3-5-haiku")
-    assert result["usage"]["cost_usd"] == 0  # not in litellm 1.110.2's cost map: unpriced, not an error
+    # litellm's map says claude-haiku-4-5 takes a response schema; for Anthropic litellm sends it as a
+    # forced tool (tool_use), with the answer in the tool's input.
+    assert iv.services.gateway.structured_mode == "json_schema"
+    result = check_whole_interview(iv, msgs, "anthropic/claude-haiku-4-5")
+    price = __import__("litellm").model_cost["claude-haiku-4-5"]
+    assert result["usage"]["cost_usd"] == pytest.approx(
+        result["usage"]["prompt_tokens"] * price["input_cost_per_token"]
+        + result["usage"]["completion_tokens"] * price["output_cost_per_token"])
     assert len(tokens) > 3 * len(FULL)
     sent = exchanges(vcr)
     assert {u for u, _, _ in sent} == {"https://api.anthropic.com/v1/messages"}
     for _, body, resp in sent:
-        assert body["model"] == "claude-3-5-haiku-latest" and body["max_tokens"] == 4096
+        assert body["model"] == "claude-haiku-4-5" and body["max_tokens"] == 4096
         assert isinstance(body["system"], list) and body["messages"][0]["role"] == "user"
         if body.get("stream"):
             assert "event: message_start" in response_text(resp) and "text_delta" in response_text(resp)
-    structured = [b for _, b, _ in sent if "validates against this JSON schema" in b["system"][0]["text"]]
+    structured = [b for _, b, _ in sent if b.get("tools") or b.get("output_format")]
     assert len(structured) == len(FULL) + 1
 
 
@@ -269,7 +272,8 @@ def test_first_turns_through_ollama(vcr):
     iv = new_interview(settings(OLLAMA), stream=True)
     msgs = run(iv, FULL[:3], tokens.append)
     st = iv.state
-    assert iv.services.gateway.structured_mode == "json_mode"
+    # Ollama gets the JSON schema itself as `format` (constrained decoding), and it in the prompt.
+    assert iv.services.gateway.structured_mode == "json_schema"
     assert {"q1", "q2", "q3"} <= set(st["answers"]) and st["current"] not in st["answers"]
     calls = st["calls"]
     assert [c["task"] for c in calls] == ["interpret", "ask"] * 3 and all(c["ok"] for c in calls)
@@ -277,7 +281,10 @@ def test_first_turns_through_ollama(vcr):
     assert sum(c["cost_usd"] for c in calls) == 0  # a local model costs nothing
     sent = exchanges(vcr)
     assert {u for u, _, _ in sent} == {"http://localhost:11434/api/chat"}
-    assert [(b.get("format"), b["stream"]) for _, b, _ in sent] == [("json", False), (None, True)] * 3
+    formats = [(type(b.get("format")).__name__, b["stream"]) for _, b, _ in sent]
+    assert formats == [("dict", False), ("NoneType", True)] * 3
+    schema = sent[0][1]["format"]
+    assert "answers" in schema["properties"] and "validates against this JSON schema" in sent[0][1]["messages"][0]["content"]
     # Our prompts need more than Ollama's default context window (which it would silently cut).
     assert all(b["options"] == {"temperature": 0.2, "num_ctx": 8192} for _, b, _ in sent)
     # The questions were streamed from Ollama's NDJSON lines.
@@ -368,7 +375,8 @@ def test_rate_limited_primary_falls_back(vcr, emulator):
     iv = new_interview(settings(OPENAI, fallbacks=[ANTHROPIC]))
     run(iv, FULL[:1])
     calls = iv.state["calls"]
-    assert calls[0]["task"] == "interpret" and calls[0]["ok"] and calls[0]["model"].startswith("claude-3-5-haiku")
+    assert calls[0]["task"] == "interpret" and not calls[0]["ok"] and "rate-limiting" in calls[0]["failure"]
+    assert calls[1]["ok"] and calls[1]["model"] == ANTHROPIC and calls[1]["fallback_from"] == OPENAI
     assert iv.state["answers"]["q1"]["score"] == 2
     sent = exchanges(vcr)
     assert sent[0][0] == "https://api.openai.com/v1/chat/completions" and sent[0][2]["status"]["code"] == 429
@@ -402,7 +410,8 @@ def test_every_model_down_stops_with_one_message_and_resumes(vcr, emulator, tmp_
     assert code == EXIT_UNAVAILABLE
     before, after = out.split(f"you › {FULL[0]}\n")
     question = before.strip().splitlines()[-1]  # the question that reply answered
-    assert after.splitlines()[0].startswith("No model could be reached (ServiceUnavailableError")
+    assert after.splitlines()[0].startswith("No model could be reached (OpenAI is overloaded (503); "
+                                            "Anthropic is overloaded (500)).")
     assert after.splitlines()[1:] == ["Progress saved. Resume with: aiops-assess chat --session acme"]
     assert err == ""  # litellm's router logs no error dump on the console the chat is drawn on
     assert (s.sessions_dir / "acme.sqlite").exists()
@@ -433,7 +442,7 @@ def test_budget_stops_paid_calls_with_a_message(vcr):
     iv = new_interview(s)
     msgs = run(iv, FULL[:1])
     calls = iv.state["calls"]
-    price = litellm.model_cost["gpt-4o-mini"]
+    price = litellm.model_cost["gpt-5.4-mini"]
     first = calls[0]
     assert first["ok"] and first["cost_usd"] == pytest.approx(
         first["prompt_tokens"] * price["input_cost_per_token"] + first["completion_tokens"] * price["output_cost_per_token"])

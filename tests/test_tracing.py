@@ -11,6 +11,7 @@ import builtins
 import json
 import logging
 import os
+import re
 import socket
 import warnings
 from dataclasses import dataclass, field
@@ -109,10 +110,9 @@ def _json(span, key):
 # --- the span tree ---------------------------------------------------------------------------------
 
 def test_one_trace_for_the_session_with_a_span_per_node(full_run):
-    _, spans, _ = full_run
-    from langfuse import Langfuse
-
-    trace_id = Langfuse.create_trace_id(seed="acme")
+    iv, spans, _ = full_run
+    trace_id = iv.state["trace_id"]  # random per session, kept in its state
+    assert re.fullmatch(r"[0-9a-f]{32}", trace_id)
     assert {_hex(s.context.trace_id, 32) for s in spans} == {trace_id}
     turns = [s for s in spans if s.name == "turn"]
     assert len(turns) == len(TO_REVIEW) + 2  # the start and every reply
@@ -160,15 +160,13 @@ def test_trace_carries_session_rubric_prompt_versions_and_model(full_run, rubric
 
 def test_report_answers_become_scores(full_run):
     iv, _, scores = full_run
-    from langfuse import Langfuse
-
     assessment = iv.state["result"]["assessment"]
     by_name = {s["name"]: s for s in scores}
     assert set(by_name) == {*(f"q{i}" for i in range(1, 13)), "total", "level"}
     for q, value in assessment["answers"].items():
         assert by_name[q]["value"] == value and 0 <= value <= 5
     assert by_name["total"]["value"] == assessment["total"] and by_name["level"]["value"] == assessment["level"]
-    trace_id = Langfuse.create_trace_id(seed="acme")
+    trace_id = iv.state["trace_id"]
     assert {s["traceId"] for s in scores} == {trace_id} and {s["dataType"] for s in scores} == {"NUMERIC"}
     assert by_name["q1"]["id"] == f"{trace_id}-q1"  # re-scoring the same session replaces, not duplicates
     assert by_name["q1"]["metadata"]["rubric_version"] == iv.state["result"]["rubric_version"]
@@ -298,3 +296,20 @@ def test_a_failing_tracer_never_breaks_the_interview(traced, monkeypatch, broken
     assert iv.state["answers"]["q1"]["score"] == 2 and len(msgs) == 2
     tracing.score_report("broken", {"assessment": {"answers": {"q1": 2}, "total": 2}})
     assert not traced.scores
+
+
+def test_two_sessions_with_the_same_name_get_different_traces(tmp_path):
+    from agent.app import App
+    from agent.common.config import load_settings
+    from agent.interview.store import open_checkpointer
+
+    settings = load_settings().model_copy(update={"model": "offline/rubric"})
+    ids = []
+    for place in ("alice", "bob"):  # two people, two machines (data dirs), one session name
+        with open_checkpointer(tmp_path / place, "acme") as saver:
+            iv = App(settings).interview("acme", saver)
+            iv.start()
+            ids.append(iv.state["trace_id"])
+    assert ids[0] != ids[1]
+    with open_checkpointer(tmp_path / "alice", "acme", must_exist=True) as saver:
+        assert App(settings).interview("acme", saver).state["trace_id"] == ids[0]  # kept on resume

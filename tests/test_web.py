@@ -232,3 +232,28 @@ def test_numbered_options_are_buttons_and_a_click_answers(context, url):
     assert page.locator("#aiops-chat [data-testid=user]").last.inner_text().strip() == "2"
     page.locator("#aiops-yes").wait_for(state="visible")  # on to the review
     assert not page.locator("#aiops-choices").is_visible()
+
+
+@pytest.mark.parametrize("error,why", [("bad_key", "OpenAI rejected the API key (401)"),
+                                       ("no_quota", "OpenAI says the account has no quota or billing left (429)")])
+def test_a_failing_model_is_announced_in_the_chat(browser, tmp_path, error, why):
+    from tests.error_server import error_server
+
+    data = tmp_path / "data"
+    data.mkdir()
+    with error_server("openai", error) as srv:
+        env = {"AIOPS_MODEL": "openai/gpt-5.4-mini", "OPENAI_API_KEY": "sk-test-not-a-real-key",
+               "AIOPS_API_BASE": srv.url + "/v1", "AIOPS_NUM_RETRIES": "0"}
+        with web_server(data, env=env) as u:
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            try:
+                page = open_page(ctx, u)
+                send(page, FULL[0])
+                said = last_bot(page)
+                assert f"⚠ {why}" in said and "Continuing with the offline engine" in said
+                assert "AI access — centralized gateway" in said  # the reply was read, by the fallback
+                send(page, FULL[1])
+                assert "⚠" not in last_bot(page)  # told once
+            finally:
+                ctx.close()
+        assert srv.requests == 1

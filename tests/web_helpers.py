@@ -32,12 +32,13 @@ def web_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def web_server(data_dir: Path, *args: str, timeout: float = 90):
-    """`aiops-assess web` on a free loopback port in a subprocess; yields its base URL."""
+def web_server(data_dir: Path, *args: str, timeout: float = 90, env: dict[str, str] | None = None):
+    """`aiops-assess web` on a free loopback port in a subprocess (`env`: more variables); yields
+    its base URL."""
     port = free_port()
     log = open(data_dir.parent / f"web-{port}.log", "w+")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen([sys.executable, "-m", "agent", "web", "--port", str(port), *args], cwd=ROOT,
-                            env=web_env(data_dir), stdout=log, stderr=subprocess.STDOUT, text=True)
+                            env={**web_env(data_dir), **(env or {})}, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + timeout

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     timeout_seconds: float = Field(60, gt=0)
     num_retries: int = Field(2, ge=0, le=10)
+    # After a failure that retrying cannot fix (rejected key, no quota, unknown model): ask the user
+    # whether to continue on the next model (terminal; the web page tells and continues), always
+    # continue, or stop (the session is saved).
+    on_permanent_error: Literal["ask", "fallback", "stop"] = "ask"
+    # Ollama loads a model on its first request, which can take minutes: that call may take this long.
+    first_load_timeout_seconds: float = Field(300, gt=0)
     api_base: str | None = None
     confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
     # How structured output is requested: auto picks JSON schema where LiteLLM says the model
@@ -80,7 +86,7 @@ class Settings(BaseSettings):
     def _model_nonempty(cls, v: str) -> str:
         v = v.strip()
         if not v:
-            raise ValueError("must be a LiteLLM model string such as openai/gpt-4o-mini or offline/rubric")
+            raise ValueError("must be a LiteLLM model string such as openai/gpt-5.4-mini or offline/rubric")
         return v
 
     @field_validator("data_dir")
@@ -110,10 +116,16 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
 
+def config_file(path: Path | str | None = None) -> Path:
+    """The config file `load_settings(path)` reads: `path`, else AIOPS_CONFIG, else config.yaml
+    beside the project (which may not exist: the defaults apply then)."""
+    return Path(path or os.environ.get("AIOPS_CONFIG") or DEFAULT_CONFIG_PATH).expanduser()
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
     """Read config (default: config.yaml beside the project, or AIOPS_CONFIG) and apply env overrides."""
     explicit = path is not None or "AIOPS_CONFIG" in os.environ
-    p = Path(path or os.environ.get("AIOPS_CONFIG") or DEFAULT_CONFIG_PATH).expanduser()
+    p = config_file(path)
     data: dict = {}
     if p.exists():
         try:

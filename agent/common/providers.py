@@ -29,6 +29,13 @@ KEY_ENV: dict[str, tuple[str, ...]] = {
 # Model servers a person runs themselves: no key, and replies go only to that server.
 SELF_HOSTED = frozenset({"ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm"})
 OLLAMA = frozenset({"ollama", "ollama_chat"})
+# The model suggested for each provider: current and served, chosen from litellm's model map (not
+# deprecated within 60 days; tests/test_defaults.py checks it against the installed litellm).
+DEFAULT_MODELS: dict[str, str] = {
+    "openai": "openai/gpt-5.4-mini",
+    "anthropic": "anthropic/claude-haiku-4-5",
+    "ollama": "ollama_chat/llama3.1",
+}
 KEYLESS = SELF_HOSTED | {OFFLINE_PROVIDER}
 
 

@@ -20,6 +20,14 @@ class CallRecord(BaseModel):
     ok: bool = True
     error: str | None = None
     note: str | None = None  # e.g. "budget_exceeded": answered by the offline engine instead
+    failure: str | None = None  # a failed call in plain words, with the fix
+    failure_summary: str | None = None  # ... what happened only ("OpenAI rejected the API key (401)")
+    permanent: bool = False  # the failure will not pass by trying again (key, quota, model)
+    fallback_from: str | None = None  # answered by this model instead of the configured one ...
+    fallback_reason: str | None = None  # ... because of this failure
+    answers_read: int = 0  # interpret calls: readings returned, and of those ...
+    answers_dropped: int = 0  # ... dropped (quote not in the user's words, or invalid)
+    dropped: list[str] = []  # structured calls: invalid items left out of the answer, one line each
 
 
 class Usage(BaseModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import ClassVar, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from agent.common.strict import ModelOutput
 
 QuestionId = Literal["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12"]
 QUESTION_ID_SET = frozenset(f"q{i}" for i in range(1, 13))
@@ -20,10 +22,8 @@ def as_question_id(value: str) -> QuestionId:
 QuestionBackKind = Literal["options", "why", "clarify", "scores", "other"]
 
 
-class ScoredAnswer(BaseModel):
+class ScoredAnswer(ModelOutput):
     """One rubric answer read from the interviewee's words."""
-
-    model_config = ConfigDict(extra="ignore")
 
     question_id: QuestionId
     score: int = Field(ge=0, le=5, description="The questionnaire option that fits, 0-5.")
@@ -39,7 +39,7 @@ class ScoredAnswer(BaseModel):
     )
 
 
-class QuestionBack(BaseModel):
+class QuestionBack(ModelOutput):
     """A question the interviewee asked the interviewer."""
 
     kind: QuestionBackKind = Field(
@@ -49,17 +49,17 @@ class QuestionBack(BaseModel):
     text: str
 
 
-class LikelyOptions(BaseModel):
+class LikelyOptions(ModelOutput):
     """The options that might fit a question the reply touched but did not settle."""
 
     question_id: QuestionId
     options: list[int] = Field(description="Two or three option scores, 0-5.")
 
 
-class RubricUpdate(BaseModel):
+class RubricUpdate(ModelOutput):
     """What one user reply tells us about the rubric (the interpret step's structured output)."""
 
-    model_config = ConfigDict(extra="ignore")
+    essential_list: ClassVar[str | None] = "answers"
 
     answers: list[ScoredAnswer] = Field(default_factory=list)
     is_correction: bool = Field(False, description="The reply corrects an earlier answer.")

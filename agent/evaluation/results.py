@@ -33,6 +33,11 @@ def summarize(rubric: Rubric, interviews: Sequence[RecordedInterview], runs: Seq
         "mean_seconds_per_interview": round(sum(r.seconds for r in runs) / n, 3),
         "mean_model_calls_per_interview": round(sum(r.model_calls for r in runs) / n, 2),
         "mean_user_turns": round(sum(r.user_turns for r in runs) / n, 2),
+        "mean_cost_usd_per_interview": round(sum(r.cost_usd for r in runs) / n, 6),
+        # Readings whose quote was not in the interviewee's words (or were invalid): how often a
+        # model paraphrases instead of quoting (near 0 for the offline engine, which quotes by design).
+        "evidence_drop_rate": round(sum(r.answers_dropped for r in runs) / max(1, sum(r.answers_read for r in runs)), 4),
+        "fallback_calls": sum(r.fallback_calls for r in runs),
         "wall_seconds": round(seconds, 2),
     })
     if mode == "simulate":

@@ -44,12 +44,17 @@ class Run(BaseModel):
     finished: bool = True  # simulated: the agent reached its report
     error: str | None = None
     models: list[str] = Field(default_factory=list)
+    answers_read: int = 0  # readings the model returned ...
+    answers_dropped: int = 0  # ... and those dropped (quote not in the user's words, or invalid)
+    fallback_calls: int = 0  # calls answered by another model than the one evaluated
 
 
 def _usage(calls: Sequence[CallRecord]) -> dict:
     u = Usage.of(calls)
     return {"model_calls": u.model_calls, "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-            "cost_usd": u.cost_usd, "model_latency_ms": u.latency_ms, "models": u.models}
+            "cost_usd": u.cost_usd, "model_latency_ms": u.latency_ms, "models": u.models,
+            "answers_read": sum(c.answers_read for c in calls), "answers_dropped": sum(c.answers_dropped for c in calls),
+            "fallback_calls": sum(1 for c in calls if c.ok and c.fallback_from)}
 
 
 def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run:

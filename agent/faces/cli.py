@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--split", choices=["dev", "test", "holdout"])
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--verbose", "-v", action="store_true", help="list the misses")
+    d = sub.add_parser(
+        "doctor", help="check the set-up before an interview: models, keys, tracing, index, data folder",
+        description="Say what will happen when an interview starts: the configured model and its fallbacks "
+                    "(key set, known to LiteLLM, price, retirement date, structured-output mode), Langfuse "
+                    "tracing, the retrieval index, the data folder, the web login and the config file. Each "
+                    "line is ok, a warning or a problem with the fix. Exit code 1 when there is a problem.",
+    )
+    d.add_argument("--online", action="store_true",
+                   help="also send each model a short test request and check that the Langfuse server "
+                        "answers (off by default: without it nothing leaves the machine)")
+    d.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 
@@ -86,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     from agent.interview.store import SessionError
 
     user_errors: tuple[type[Exception], ...] = (ConfigError, SessionError, DataFileError, ModelUnavailable)
+    if args.command == "doctor":  # before the settings are loaded: an invalid config is one of its findings
+        from agent.faces.doctor import run_doctor
+
+        return run_doctor(args.config, online=args.online, as_json=args.json)
     try:
         settings = load_settings(args.config)
         if args.command == "chat":

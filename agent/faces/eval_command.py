@@ -80,7 +80,9 @@ def run_eval(settings: Settings, args) -> int:
             ("MAE (answered)", m["mae"]), ("QWK", m["qwk"]), ("coverage", m["coverage"]),
             ("total-score MAE", m["total_mae"]), ("level accuracy", m["level_accuracy"]),
             ("model calls / interview", m["mean_model_calls_per_interview"]),
+            ("evidence dropped", m["evidence_drop_rate"]),
             ("tokens", m["prompt_tokens"] + m["completion_tokens"]), ("cost $", m["cost_usd"]),
+            ("cost $ / interview", m["mean_cost_usd_per_interview"]),
             ("seconds (wall)", m["wall_seconds"])]
     if "stability" in m:
         rows.append((f"identical in all {args.repeat} runs", m["stability"]))
@@ -90,6 +92,10 @@ def run_eval(settings: Settings, args) -> int:
         table.add_row(name, "—" if val is None else f"{val:.4g}" if isinstance(val, float) else str(val))
     Console().print(table)
     print(f"Wrote {', '.join(str(p) for p in paths)}")
+    if m["fallback_calls"]:
+        print(f"aiops-assess: {m['fallback_calls']} model call(s) were answered by a fallback model, not "
+              f"{gateway.model}: these numbers are not {gateway.model}'s alone (see results.json, models).",
+              file=sys.stderr)
     if m["errors"]:
         first = next(r.error for r in runs if r.error)
         print(f"aiops-assess: {m['errors']} run(s) failed, e.g. {first}", file=sys.stderr)

@@ -5,21 +5,33 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.common.config import Settings
 from agent.common.hints import command
 from agent.faces.exits import EXIT_FAILED, EXIT_OK
 
+if TYPE_CHECKING:
+    from agent.retrieval.retriever import IndexStatus, Retriever
 
-def _retriever(settings: Settings):
+
+def _retriever(settings: Settings, quiet: bool = False) -> Retriever:
     from agent.retrieval.retriever import Retriever
 
+    if quiet:  # the notices are still in the status
+        return Retriever(settings, notice=lambda msg: None)
     return Retriever(settings, notice=lambda msg: print(f"note: {msg}", file=sys.stderr))
+
+
+def index_status(settings: Settings, *, build: bool = True, quiet: bool = False) -> IndexStatus:
+    """The status `index status` shows. `build=False` builds, downloads and creates nothing
+    (`aiops-assess doctor`); `quiet` keeps the notices in the status instead of printing them."""
+    return _retriever(settings, quiet=quiet).status(build=build)
 
 
 def print_status(settings: Settings, as_json: bool = False) -> int:
     """Where the index is, what it holds, which embedder built it."""
-    st = _retriever(settings).status()
+    st = index_status(settings)
     if as_json:
         print(st.model_dump_json(indent=2))
         return EXIT_OK

@@ -18,6 +18,7 @@ from agent.common.providers import is_known_provider
 from agent.core.answers import progress_line
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, QUIT, help_text
 from agent.faces.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
+from agent.interview.notices import model_words
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -163,26 +164,60 @@ def _loop(iv: Interview, out: _Out, session: str, interactive: bool, ctrl_c: thr
         if not interactive and line.strip():
             out.info(f"you › {line.strip()[:200]}")
         was_done = iv.is_done
-        try:
-            for token in iv.stream_reply(line):
-                out.token(token)
-            for msg in iv.said:
-                out.assistant(msg)
-        except Exception as exc:
-            if ctrl_c.is_set():
-                raise KeyboardInterrupt from exc
-            out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). "
-                     f"{_resume_hint(session)}")
-            return EXIT_INTERRUPTED
+        failed = _send(iv, out, line, session, ctrl_c)
+        if failed is not None:
+            return failed
         if iv.outage:
-            out.info(iv.outage)
-            out.info(_resume_hint(session))
-            return EXIT_UNAVAILABLE
+            if _continue_on_next_model(iv, out, interactive):
+                failed = _send(iv, out, line, session, ctrl_c)  # the same reply, read by the next model
+                if failed is not None:
+                    return failed
+            if iv.outage:
+                out.info(iv.outage)
+                nxt = iv.services.gateway.next_model()
+                if nxt and not interactive:
+                    out.info(f"To continue with {model_words(nxt)} instead, set AIOPS_ON_PERMANENT_ERROR=fallback "
+                             "(or on_permanent_error: fallback in config.yaml).")
+                out.info(_resume_hint(session))
+                return EXIT_UNAVAILABLE
         if not iv.is_done:
             out.info(progress_line(iv.services.rubric, iv.state.get("answers", {})))
         elif not was_done:
             out.info(f"Assessment complete. Report: {command(f'report --session {session}')} [--format json]")
             out.info(FOLLOWUP_HINT)
+
+
+def _send(iv: Interview, out: _Out, line: str, session: str, ctrl_c: threading.Event) -> int | None:
+    """One reply through the interview, its answer shown as it streams; an exit code if it failed."""
+    try:
+        for token in iv.stream_reply(line):
+            out.token(token)
+        for msg in iv.said:
+            out.assistant(msg)
+    except Exception as exc:
+        if ctrl_c.is_set():
+            raise KeyboardInterrupt from exc
+        out.info(f"Something went wrong handling that reply ({type(exc).__name__}: {exc}). {_resume_hint(session)}")
+        return EXIT_INTERRUPTED
+    return None
+
+
+def _continue_on_next_model(iv: Interview, out: _Out, interactive: bool) -> bool:
+    """After a failure retrying cannot fix, ask whether to go on with the next model (config
+    on_permanent_error: ask, in a terminal); True when the user agreed."""
+    gateway = iv.services.gateway
+    nxt = gateway.next_model()
+    if not (interactive and nxt and iv.services.settings.on_permanent_error == "ask"):
+        return False
+    out.info(iv.outage or "")
+    try:
+        answer = out.console.input(f"Continue this session with {model_words(nxt)}? [y/N] ")
+    except EOFError:
+        return False
+    if answer.strip().lower() not in ("y", "yes"):
+        return False
+    gateway.allow_fallback()
+    return True
 
 
 def _read_line() -> str:
@@ -223,7 +258,10 @@ def status_table(iv: Interview) -> Table:
                       f"{a['confidence']:.2f}" if a else "")
     result = score(rubric, {k: v["score"] for k, v in answers.items()})
     usage = Usage.of(iv.state.get("calls", []))
-    table.caption = (f"Total so far {result.total}/60 · {level_text(rubric, result)} · model {iv.state.get('model', '?')} · "
+    configured = iv.state.get("model", "?")
+    answering = next((c["model"] for c in reversed(iv.state.get("calls", [])) if c.get("ok")), configured)
+    model = configured if answering == configured else f"{configured} (now {answering})"
+    table.caption = (f"Total so far {result.total}/60 · {level_text(rubric, result)} · model {model} · "
                      f"{usage.model_calls} calls, {usage.prompt_tokens + usage.completion_tokens} tokens, "
                      f"${usage.cost_usd:.4f}")
     return table

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from agent.common.config import ConfigError, Settings
+from agent.common.hints import command
 from agent.common.providers import OFFLINE_MODEL, missing_key
 
 
@@ -37,5 +38,6 @@ def choose_model(settings: Settings) -> ModelChoice:
         model=OFFLINE_MODEL,
         fallbacks=[],
         notice=f"Using the offline engine ({OFFLINE_MODEL}): {key} is not set. To use {model}, "
-               f"export {key}=...; or set AIOPS_MODEL to another LiteLLM model.",
+               f"export {key}=...; or set AIOPS_MODEL to another LiteLLM model. "
+               f"Run `{command('doctor')}` to check the set-up.",
     )

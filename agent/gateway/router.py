@@ -28,9 +28,12 @@ from pydantic import BaseModel, ValidationError
 
 from agent.common.config import Settings
 from agent.common.privacy import Redactor
-from agent.common.providers import OFFLINE_MODEL, OLLAMA, is_known_provider, is_offline, provider_of
+from agent.common.providers import DEFAULT_MODELS, OFFLINE_MODEL, OLLAMA, is_known_provider, is_offline, provider_of
 from agent.core.calls import CallRecord
-from agent.gateway import budget, structured
+from agent.gateway import budget, responses, structured
+from agent.gateway.chain import ModelChain
+from agent.gateway.deployments import deployments, structured_hint
+from agent.gateway.failures import ModelFailure
 from agent.gateway.models import ModelChoice, choose_model
 from agent.gateway.streaming import RestoringStream
 from agent.observability import tracing
@@ -40,15 +43,6 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # Likewise litellm fetches its Anthropic beta-header table from GitHub on the first Anthropic call
 # that needs a beta header (up to 5 s where GitHub is unreachable); its bundled copy is enough.
 os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
-
-# Anthropic requires max_tokens; litellm fills in the model's maximum from its bundled map, or
-# 128000 for a model the map does not know (e.g. claude-3-5-haiku-latest in litellm 1.110), which
-# the API refuses for any model with a smaller output limit. No task here needs more than this.
-ANTHROPIC_MAX_TOKENS = 4096
-# Ollama's default context window (2048 tokens, 4096 in recent servers) is smaller than our longer
-# prompts (up to ~3.5k tokens, the advice step), and Ollama cuts a longer prompt from the front
-# without an error, system prompt first. Ask for a window they fit in.
-OLLAMA_NUM_CTX = 8192
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -82,9 +76,10 @@ class Gateway:
         self._lock = threading.Lock()
         self._warm: threading.Thread | None = None
         self._warm_error: Exception | None = None
-        self._offline_deployment: str | None = None
         self.structured_mode: structured.Mode = "json_schema"
+        self._schema_hint: Callable[[type[BaseModel]], str] | None = None
         self.notice = self.choice.notice
+        self.chain = ModelChain(settings)
 
     @property
     def model(self) -> str:
@@ -139,25 +134,34 @@ class Gateway:
         for p in self.providers:
             if p.preload is not None and p.prefix in used:
                 p.preload()
-        model_list = []
-        for i, m in enumerate(names):
-            params: dict[str, Any] = {"model": m, "timeout": self.settings.timeout_seconds}
-            if i == 0 and self.settings.api_base:
-                params["api_base"] = self.settings.api_base
-                if provider_of(m) == "openai" and os.environ.get("LITELLM_API_KEY"):
-                    # A LiteLLM proxy's virtual key (litellm itself reads only OPENAI_API_KEY here).
-                    params["api_key"] = os.environ["LITELLM_API_KEY"]
-            if provider_of(m) == "anthropic":
-                params["max_tokens"] = ANTHROPIC_MAX_TOKENS
-            elif provider_of(m) in OLLAMA:
-                params["num_ctx"] = OLLAMA_NUM_CTX
-            model_list.append({"model_name": f"m{i}", "litellm_params": params})
-        fallbacks = [{"m0": [f"m{i}" for i in range(1, len(names))]}] if len(names) > 1 else []
-        self._offline_deployment = f"m{names.index(OFFLINE_MODEL)}" if OFFLINE_MODEL in names else None
+        model_list = deployments(names, self.settings)
+        self.chain.entries = [(f"m{i}", m) for i, m in enumerate(names)]
         self.structured_mode = ("json_schema" if is_offline(self.choice.model)
                                 else structured.choose_mode(litellm, self.choice.model, self.settings.structured_output))
-        return Router(model_list=model_list, fallbacks=fallbacks, context_window_fallbacks=fallbacks,
-                      num_retries=self.settings.num_retries, timeout=self.settings.timeout_seconds)
+        if provider_of(self.choice.model) in OLLAMA and self.settings.structured_output == "auto":
+            # Ollama (0.5+) constrains its output to a JSON schema given as `format`, which litellm
+            # sends for response_format json_schema; its map does not know ollama_chat models, so
+            # it would send format "json" without the schema. Small models also follow the schema
+            # better when it is in the prompt.
+            self.structured_mode = "json_schema"
+            self._schema_hint = structured_hint
+        # Fallbacks, retries and the choice between them are ours (agent.gateway.failures): the
+        # Router's would retry a rejected key and hide which model answered.
+        return Router(model_list=model_list, num_retries=0, timeout=self.settings.timeout_seconds)
+
+    @property
+    def disabled(self) -> dict[str, ModelFailure]:
+        """Models that failed permanently (rejected key, no quota, unknown model): not called again."""
+        return self.chain.disabled
+
+    def next_model(self) -> str | None:
+        """After a permanent failure that stopped the chain: the model falling back would use."""
+        return self.chain.next_model()
+
+    def allow_fallback(self) -> None:
+        """Go on to the next model after a permanent failure (the user agreed to, or the face
+        has nobody to ask and says so instead)."""
+        self.chain.fallback_on_permanent = True
 
     def _register_providers(self, litellm: Any) -> None:
         """Put this gateway's custom providers into litellm's (process-wide) provider map."""
@@ -178,67 +182,84 @@ class Gateway:
             if not self.settings.offline_fallback:
                 raise ModelUnavailable(
                     f"LiteLLM does not know the model '{self.choice.model}'. Use a string like "
-                    f"openai/gpt-4o-mini or anthropic/claude-3-5-haiku-latest (set AIOPS_MODEL)."
+                    f"{DEFAULT_MODELS['openai']} or {DEFAULT_MODELS['anthropic']} (set AIOPS_MODEL; "
+                    "`aiops-assess doctor` checks the set-up)."
                 ) from exc
             self.notice = (f"LiteLLM does not know the model '{self.choice.model}'; using the offline engine "
                            f"({OFFLINE_MODEL}). Set AIOPS_MODEL to a valid LiteLLM model string.")
             self.choice = ModelChoice(model=OFFLINE_MODEL, fallbacks=[])
 
     # -- calls ------------------------------------------------------------------------------
-    def _call(self, task: str, messages: list[dict], **kwargs: Any) -> tuple[Any, CallRecord]:
-        with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
-            resp, rec = self._complete(task, messages, **kwargs)
-            gen.record(rec, _content(resp))
-        return resp, rec
+    def _plan(self) -> tuple[list[tuple[str, str]] | None, ModelFailure | None, str | None]:
+        """(the deployments to try, the failure that disabled the first choice if any, a note);
+        no deployments (None) when the budget is used up and the offline engine is not allowed."""
+        candidates, note = self.chain.candidates(is_offline(self.choice.model) or budget.allowed(self.settings.budget_usd))
+        if not candidates:
+            return None, None, note
+        usable, why = self.chain.usable(candidates)
+        return usable, why, note
 
-    def _complete(self, task: str, messages: list[dict], **kwargs: Any) -> tuple[Any, CallRecord]:
-        start = time.perf_counter()
-        deployment, note = self._deployment()
-        if deployment is None:
-            return None, self._over_budget(task)
-        redactor = self._redactor(deployment)
-        try:
-            router = self._get_router()
+    def _complete(self, task: str, messages: list[dict], **kwargs: Any) -> tuple[Any, list[CallRecord]]:
+        """One call through the chain: transient failures are retried, then the next model tried;
+        a permanent failure disables its model. Every attempt is a CallRecord; the one that
+        answered names the model that did and, if it was not the first choice, why."""
+        router = self._get_router()  # first: it builds the chain
+        usable, why, note = self._plan()
+        if usable is None:
+            return None, [self._over_budget(task)]
+        records: list[CallRecord] = []
+        for dep, model in usable:
+            if self.chain.stops_after(why):
+                break
+            redactor = self._redactor(model)
             sent = redactor.redact_messages(messages) if redactor else messages
-            resp = router.completion(model=deployment, messages=sent, temperature=self.settings.temperature, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - any provider failure becomes a record, never a crash
-            rec = CallRecord(task=task, model=self.choice.model, ok=False,
-                             latency_ms=(time.perf_counter() - start) * 1000, error=describe(exc))
-            return None, rec
-        if redactor is not None and redactor.count:
-            _restore(resp, redactor)
-        rec = self._record(task, resp, start)
-        rec.note = note
-        budget.add(rec.cost_usd)
-        return resp, rec
+            for attempt in range(self.chain.tries(model)):
+                start = time.perf_counter()
+                try:
+                    resp = router.completion(model=dep, messages=sent, temperature=self.settings.temperature,
+                                             timeout=self.chain.timeout(model), **structured.for_provider(provider_of(model), kwargs))
+                except Exception as exc:  # noqa: BLE001 - any provider failure becomes a record, never a crash
+                    failure = why = self.chain.failed(exc, model)
+                    records.append(self.chain.failure_record(task, model, exc, failure, start))
+                    if failure.permanent or attempt + 1 >= self.chain.tries(model):
+                        break
+                    self.chain.backoff(attempt)
+                    continue
+                self.chain.answered(model)
+                if redactor is not None and redactor.count:
+                    responses.restore(resp, redactor)
+                rec = self._record(task, model, resp, start)
+                rec.note = note
+                self.chain.mark(rec, why)
+                budget.add(rec.cost_usd)
+                records.append(rec)
+                return resp, records
+        return None, records or [self.chain.stopped(task)]
+
+    def _call(self, task: str, messages: list[dict], **kwargs: Any) -> tuple[Any, list[CallRecord]]:
+        with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
+            resp, recs = self._complete(task, messages, **kwargs)
+            gen.record(recs[-1], responses.content(resp))
+        return resp, recs
 
     def _over_budget(self, task: str) -> CallRecord:
         return CallRecord(task=task, model=self.choice.model, ok=False, note="budget_exceeded",
                           error=budget.exceeded_message(self.settings.budget_usd or 0.0, offline=False))
 
-    def _deployment(self) -> tuple[str | None, str | None]:
-        """The Router deployment to call: the configured chain, or (budget used up) the offline
-        engine if allowed, else None."""
-        if is_offline(self.choice.model) or budget.allowed(self.settings.budget_usd):
-            return "m0", None
-        if self._offline_deployment is not None:
-            return self._offline_deployment, "budget_exceeded"
-        return None, "budget_exceeded"
-
-    def _redactor(self, deployment: str) -> Redactor | None:
+    def _redactor(self, model: str) -> Redactor | None:
         """A fresh redactor for a call that leaves the machine (not for the offline engine)."""
-        if not self.settings.redact_pii or is_offline(self.choice.model) or deployment == self._offline_deployment:
+        if not self.settings.redact_pii or is_offline(model):
             return None
         return Redactor()
 
-    def _record(self, task: str, resp: Any, start: float) -> CallRecord:
+    def _record(self, task: str, model: str, resp: Any, start: float) -> CallRecord:
         usage = getattr(resp, "usage", None)
         return CallRecord(
             task=task,
-            model=str(getattr(resp, "model", None) or self.choice.model),
+            model=model,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=_cost(resp, self.choice.model),
+            cost_usd=responses.cost(resp, model),
             latency_ms=(time.perf_counter() - start) * 1000,
         )
 
@@ -247,19 +268,24 @@ class Gateway:
         try:
             self._get_router()  # litellm must finish importing (maybe in warm-up) before we touch it
         except Exception as exc:  # noqa: BLE001 - reported as a failed call
-            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=describe(exc))]
+            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=responses.describe(exc))]
         records: list[CallRecord] = []
         kwargs, attempt_messages = structured.request(self.structured_mode, schema, messages)
+        if self._schema_hint:
+            attempt_messages = structured.with_system_hint(attempt_messages, self._schema_hint(schema))
         base = list(attempt_messages)
         for attempt in range(2):
-            resp, rec = self._call(task, attempt_messages, **kwargs)
-            records.append(rec)
+            resp, recs = self._call(task, attempt_messages, **kwargs)
+            records.extend(recs)
             if resp is None:
                 return None, records
             content = structured.content_of(resp)
             try:
-                return structured.parse(schema, content), records
+                value, dropped = structured.parse_lenient(schema, content)
+                records[-1].dropped = dropped
+                return value, records
             except (ValidationError, ValueError) as exc:
+                rec = records[-1]
                 rec.ok = False
                 rec.error = f"invalid {schema.__name__}: {str(exc)[:300]}"
                 if attempt == 0:
@@ -270,92 +296,70 @@ class Gateway:
              on_token: Callable[[str], None] | None = None) -> tuple[str | None, list[CallRecord]]:
         """Plain text from the model, streamed token by token to `on_token` where the model streams."""
         if on_token is None or is_offline(self.choice.model):
-            resp, rec = self._call(task, messages)
+            resp, recs = self._call(task, messages)
             if resp is None:
-                return None, [rec]
-            return (resp.choices[0].message.content or "").strip() or None, [rec]
+                return None, recs
+            return (resp.choices[0].message.content or "").strip() or None, recs
         with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
             text, records = self._stream(task, messages, on_token)
-            gen.record(records[0], text)
+            gen.record(records[-1], text)
         return text, records
 
     def _stream(self, task: str, messages: list[dict],
                 on_token: Callable[[str], None]) -> tuple[str | None, list[CallRecord]]:
-        start = time.perf_counter()
         try:
             router = self._get_router()  # first: it waits for litellm's import to complete
         except Exception as exc:  # noqa: BLE001 - reported as a failed call
-            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=describe(exc))]
+            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=responses.describe(exc))]
         import litellm
 
-        deployment, note = self._deployment()
-        if deployment is None:
+        usable, why, note = self._plan()
+        if usable is None:
             return None, [self._over_budget(task)]
-        redactor = self._redactor(deployment)
-        sent = redactor.redact_messages(messages) if redactor else messages
-        emit: Callable[[str], None] = RestoringStream(redactor, on_token) if redactor else on_token
-        chunks, parts = [], []
-        try:
-            for chunk in router.completion(model=deployment, messages=sent, temperature=self.settings.temperature,
-                                           stream=True, stream_options={"include_usage": True}):
-                chunks.append(chunk)
-                delta = chunk.choices[0].delta.content if chunk.choices else None
-                if delta:
-                    parts.append(delta)
-                    emit(delta)
-        except Exception as exc:  # noqa: BLE001 - any provider failure becomes a record
-            return None, [CallRecord(task=task, model=self.choice.model, ok=False, error=describe(exc),
-                                     latency_ms=(time.perf_counter() - start) * 1000)]
-        if isinstance(emit, RestoringStream):
-            emit.flush()
-        try:
-            rec = self._record(task, litellm.stream_chunk_builder(chunks, messages=sent), start)
-        except Exception:  # noqa: BLE001 - usage is a nicety; the text arrived
-            rec = CallRecord(task=task, model=self.choice.model, latency_ms=(time.perf_counter() - start) * 1000)
-        rec.note = note
-        budget.add(rec.cost_usd)
-        text = "".join(parts).strip() or None
-        return (redactor.restore(text) if redactor else text), [rec]
-
-
-def _restore(resp: Any, redactor: Redactor) -> None:
-    """Map redaction placeholders in a response back to the values (content and tool calls)."""
-    for choice in getattr(resp, "choices", []) or []:
-        msg = getattr(choice, "message", None)
-        if msg is None:
-            continue
-        if isinstance(msg.content, str):
-            msg.content = redactor.restore(msg.content)
-        for call in getattr(msg, "tool_calls", None) or []:
-            call.function.arguments = redactor.restore(call.function.arguments)
-
-
-def _cost(resp: Any, model: str) -> float:
-    """USD cost of a response: what litellm already computed for it (its hidden params), else its
-    cost map; 0 for the offline engine and unknown prices."""
-    if is_offline(model) or is_offline(str(getattr(resp, "model", ""))):
-        return 0.0
-    hidden = getattr(resp, "_hidden_params", None) or {}
-    if hidden.get("response_cost") is not None:
-        return float(hidden["response_cost"])
-    import litellm
-
-    try:
-        return float(litellm.completion_cost(completion_response=resp) or 0.0)
-    except Exception:  # noqa: BLE001 - e.g. a local model with no price: cost unknown, not an error
-        return 0.0
-
-
-def _content(resp: Any) -> str | None:
-    """The text of a response, for the trace (None when there is none)."""
-    try:
-        return resp.choices[0].message.content
-    except (AttributeError, IndexError, TypeError):
-        return None
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line description of a failure for a call record: 'RateLimitError: ...'."""
-    name = type(exc).__name__
-    msg = str(exc).splitlines()[0][:300] if str(exc) else ""
-    return f"{name}: {msg}"
+        records: list[CallRecord] = []
+        for dep, model in usable:
+            if self.chain.stops_after(why):
+                break
+            start = time.perf_counter()
+            redactor = self._redactor(model)
+            sent = redactor.redact_messages(messages) if redactor else messages
+            emit: Callable[[str], None] = RestoringStream(redactor, on_token) if redactor else on_token
+            chunks, parts = [], []
+            try:
+                if is_offline(model):  # the engine answers at once: one piece, no stream to read
+                    resp = router.completion(model=dep, messages=sent, temperature=self.settings.temperature)
+                    whole = responses.content(resp) or ""
+                    parts.append(whole)
+                    emit(whole)
+                    rec = self._record(task, model, resp, start)
+                    self.chain.mark(rec, why)
+                    records.append(rec)
+                    return whole.strip() or None, records
+                for chunk in router.completion(model=dep, messages=sent, temperature=self.settings.temperature,
+                                               timeout=self.chain.timeout(model), stream=True,
+                                               stream_options={"include_usage": True}):
+                    chunks.append(chunk)
+                    delta = chunk.choices[0].delta.content if chunk.choices else None
+                    if delta:
+                        parts.append(delta)
+                        emit(delta)
+            except Exception as exc:  # noqa: BLE001 - any provider failure becomes a record
+                why = self.chain.failed(exc, model)
+                records.append(self.chain.failure_record(task, model, exc, why, start))
+                if parts:  # half a message is on the screen: no second one after it
+                    return None, records
+                continue
+            self.chain.answered(model)
+            if isinstance(emit, RestoringStream):
+                emit.flush()
+            try:
+                rec = self._record(task, model, litellm.stream_chunk_builder(chunks, messages=sent), start)
+            except Exception:  # noqa: BLE001 - usage is a nicety; the text arrived
+                rec = CallRecord(task=task, model=model, latency_ms=(time.perf_counter() - start) * 1000)
+            rec.note = note
+            self.chain.mark(rec, why)
+            budget.add(rec.cost_usd)
+            records.append(rec)
+            text = "".join(parts).strip() or None
+            return (redactor.restore(text) if redactor else text), records
+        return None, records or [self.chain.stopped(task)]

@@ -1,5 +1,12 @@
 """Structured output: how a schema is asked for (JSON schema, tool calling, or JSON mode with the
-schema in the prompt) and how the model's answer is read back into the pydantic model."""
+schema in the prompt) and how the model's answer is read back into the pydantic model.
+
+Real models wrap their JSON ("Here is the update:", a ```json fence, a closing remark), add fields
+nobody asked for, and now and then get one item of a list wrong (an empty quote, a score of 7).
+Reading keeps what is usable: the JSON object is taken out of whatever surrounds it, extra fields
+are ignored, and an invalid list item (or optional field) is dropped rather than failing the whole
+answer. Only an answer with nothing usable left raises, so the gateway can ask once more.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +15,147 @@ import json
 import re
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 Mode = Literal["json_schema", "tools", "json_mode"]
 
-_JSON_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
-
-# Keywords OpenAI's strict structured outputs refuse with a 400 ("In context=('properties',
-# 'is_correction'), 'default' is not permitted"). Every field is required in strict mode anyway,
-# and the pydantic model still enforces the length limits when the answer is validated.
-_STRICT_UNSUPPORTED = frozenset({"default", "minLength", "maxLength"})
+# A fenced block with any language tag (```json, ```JSON, ```javascript, or none).
+_FENCE = re.compile(r"```[\w+-]*[^\S\n]*\n?(.*?)```", re.DOTALL)
+# Passes of dropping invalid items: one is enough unless dropping reveals another error.
+_MAX_PASSES = 4
 
 
 def parse(schema: type[T], content: str) -> T:
-    """The model's JSON (a ```json fence allowed) validated as `schema`; raises on invalid data."""
-    text = _JSON_FENCE.sub("", content.strip()).strip()
-    return schema.model_validate_json(text)
+    """The model's answer validated as `schema`, keeping what is usable (see `parse_lenient`);
+    raises ValueError / ValidationError when nothing usable is left."""
+    return parse_lenient(schema, content)[0]
+
+
+def parse_lenient(schema: type[T], content: str) -> tuple[T, list[str]]:
+    """(the answer as `schema`, what was dropped from it: one line per invalid list item or
+    optional field, e.g. "answers[1]: evidence: String should have at least 1 character").
+
+    The JSON object is found inside prose or a fence; extra fields are ignored. Raises ValueError
+    when there is no complete JSON object, and the ValidationError when a required field is invalid
+    or every item of the essential list was (an answer with nothing usable left)."""
+    data = extract_json(content, schema)
+    return _salvage(schema, data)
+
+
+def extract_json(content: str, schema: type[BaseModel] | None = None) -> dict:
+    """The JSON object in a model's answer: the whole text, else a fenced block, else the object
+    in the surrounding prose that has the most of `schema`'s fields (objects with none of them,
+    such as one item of a cut-off answer, do not count). An object that only wraps the answer
+    ({"RubricUpdate": {...}}) is unwrapped. ValueError when there is none."""
+    text = content.strip()
+    fields = set(schema.model_fields) if schema is not None else set()
+    for candidate in (text, *(m.group(1).strip() for m in _FENCE.finditer(text))):
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return _unwrapped(value, fields) or value
+    decoder = json.JSONDecoder()
+    best: dict | None = None
+    done = 0  # objects inside one already read are its parts, not candidates
+    for m in re.finditer(r"\{", text):
+        if m.start() < done:
+            continue
+        try:
+            value, end = decoder.raw_decode(text, m.start())
+        except ValueError:
+            continue
+        done = end
+        found = _unwrapped(value, fields) if isinstance(value, dict) else None
+        if found is not None and (best is None or len(fields & found.keys()) > len(fields & best.keys())):
+            best = found
+    if best is None:
+        raise ValueError(f"no complete JSON object in the answer{_why_not(text)}")
+    return best
+
+
+def _why_not(text: str) -> str:
+    """What the JSON parser says about the text from its first "{" (e.g. cut off mid-object), for
+    the repair request."""
+    start = text.find("{")
+    if start < 0:
+        return ""
+    try:
+        json.loads(text[start:])
+    except ValueError as exc:
+        return f" ({exc})"
+    return ""
+
+
+def _unwrapped(value: dict, fields: set[str]) -> dict | None:
+    """`value` if it has some of `fields` (or no fields are known), else the one object inside it
+    that has some, else None."""
+    if not fields or fields & value.keys():
+        return value
+    inner = [v for v in value.values() if isinstance(v, dict) and fields & v.keys()]
+    return inner[0] if len(inner) == 1 else None
+
+
+def _salvage(schema: type[T], data: dict) -> tuple[T, list[str]]:
+    """`data` validated as `schema`, dropping the invalid items of list fields and invalid optional
+    fields until the rest validates. Raises the first ValidationError when something required is
+    invalid, or when every item the model gave in the schema's essential list (its
+    `essential_list`, e.g. RubricUpdate.answers; without one, in every list) was invalid: the
+    substance of the answer is gone, and asking again with the error is worth more."""
+    data = dict(data)
+    try:
+        return schema.model_validate(data), []
+    except ValidationError as exc:
+        first = error = exc
+    essential = getattr(schema, "essential_list", None)
+    filled = [k for k, v in data.items() if isinstance(v, list) and v and (essential is None or k == essential)]
+    dropped: list[str] = []
+    for _ in range(_MAX_PASSES):
+        if not _drop_invalid(schema, data, error, dropped):
+            break
+        try:
+            value = schema.model_validate(data)
+        except ValidationError as exc:
+            error = exc
+            continue
+        if not filled or any(data.get(k) for k in filled):
+            return value, dropped
+        break
+    raise first
+
+
+def _drop_invalid(schema: type[BaseModel], data: dict, exc: ValidationError, dropped: list[str]) -> bool:
+    """Remove from `data` what `exc` found invalid, when it can go: an item of a list field, an
+    optional field, a field the schema does not have. False when something required is invalid."""
+    items: dict[str, dict[int, str]] = {}
+    fields: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        loc = err.get("loc") or ()
+        if not loc or not isinstance(loc[0], str):
+            return False
+        name, msg = loc[0], str(err.get("msg", ""))
+        if len(loc) > 1 and isinstance(loc[1], int) and isinstance(data.get(name), list):
+            items.setdefault(name, {}).setdefault(loc[1], _where(loc[2:], msg))
+            continue
+        info = schema.model_fields.get(name)
+        if info is not None and info.is_required():
+            return False
+        fields.setdefault(name, _where(loc[1:], msg))
+    for name, bad in items.items():
+        data[name] = [item for i, item in enumerate(data[name]) if i not in bad]
+        dropped.extend(f"{name}[{i}]: {why}" for i, why in sorted(bad.items()))
+    for name, why in fields.items():
+        data.pop(name, None)
+        dropped.append(f"{name}: {why}")
+    return bool(items or fields)
+
+
+def _where(loc: tuple, msg: str) -> str:
+    """'evidence: String should have ...' for an error at `loc` inside an item or field."""
+    where = ".".join(str(p) for p in loc)
+    return f"{where}: {msg}" if where else msg
 
 
 def choose_mode(litellm: Any, model: str, configured: str) -> Mode:
@@ -84,23 +215,38 @@ def content_of(resp: Any) -> str:
 
 @functools.lru_cache(maxsize=16)
 def response_format(schema: type[BaseModel]) -> dict:
-    """The JSON-schema response_format litellm derives from a pydantic model, computed once
-    (litellm would rebuild it on every call, a few ms each), made acceptable to OpenAI's strict
-    mode (litellm sends `strict: true`)."""
-    from litellm.llms.base_llm.base_utils import type_to_response_format_param
+    """The JSON-schema response_format for a pydantic model, exactly as the OpenAI SDK builds it
+    for `chat.completions.parse` (its strict conversion: every object closed with
+    `additionalProperties: false`, every property required, `$ref`s with siblings inlined), sent
+    with `strict: true`. Computed once: litellm would rebuild it on every call, a few ms each.
+    The models leave out of their schema what strict mode refuses (agent.common.strict.ModelOutput)."""
+    from openai.lib._parsing._completions import type_to_response_format_param
 
-    rf = type_to_response_format_param(schema)
-    assert rf is not None  # None only for a schema of None
-    rf["json_schema"]["schema"] = _strict_compatible(rf["json_schema"]["schema"])
-    return rf
+    return dict(type_to_response_format_param(schema))  # type: ignore[arg-type]
 
 
-def _strict_compatible(node: Any, names: bool = False) -> Any:
-    """A JSON schema without the keywords strict mode refuses (`names`: a map of property or
-    definition names, whose keys are kept whatever they are)."""
+# JSON-schema keywords Anthropic's structured outputs refuse with a 400 ("For 'integer' type,
+# property 'minimum' is not supported"); the pydantic model still enforces them on the answer.
+_ANTHROPIC_UNSUPPORTED = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+                                    "minLength", "maxLength", "pattern", "maxItems"})
+
+
+def for_provider(provider: str, kwargs: dict) -> dict:
+    """The structured-output call arguments adapted to what `provider` accepts (the chain may
+    mix providers; `kwargs` is what `request` built for the primary model)."""
+    rf = kwargs.get("response_format") or {}
+    if provider != "anthropic" or rf.get("type") != "json_schema":
+        return kwargs
+    schema = _without(rf["json_schema"]["schema"], _ANTHROPIC_UNSUPPORTED)
+    return {**kwargs, "response_format": {**rf, "json_schema": {**rf["json_schema"], "schema": schema}}}
+
+
+def _without(node: Any, drop: frozenset[str], names: bool = False) -> Any:
+    """A JSON schema without the `drop` keywords (`names`: a map of property or definition names,
+    whose keys are kept whatever they are)."""
     if isinstance(node, dict):
-        return {k: _strict_compatible(v, names=not names and k in ("properties", "$defs", "definitions"))
-                for k, v in node.items() if names or k not in _STRICT_UNSUPPORTED}
+        return {k: _without(v, drop, names=not names and k in ("properties", "$defs", "definitions"))
+                for k, v in node.items() if names or k not in drop}
     if isinstance(node, list):
-        return [_strict_compatible(v) for v in node]
+        return [_without(v, drop) for v in node]
     return node

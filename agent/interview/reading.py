@@ -54,8 +54,12 @@ def provider_outage(calls: Sequence[CallRecord]) -> str | None:
     last = calls[-1]
     if last.note == "budget_exceeded":
         return last.error
-    return (f"No model could be reached ({last.error}). Your answers so far are saved; resume later "
-            "from this question with --session, or configure fallbacks / offline_fallback.")
+    stopped = next((c for c in calls if c.permanent), None)
+    if stopped is not None:  # retrying will not help: say what to fix
+        return f"{(stopped.failure or stopped.error or '').rstrip('.')}. Your answers so far are saved."
+    why = "; ".join(dict.fromkeys(c.failure_summary or c.error or "failed" for c in calls))
+    return (f"No model could be reached ({why}). Your answers so far are saved; resume later from this "
+            "question with --session, or configure fallbacks / offline_fallback.")
 
 
 def brief(rubric: Rubric, qid: str) -> QuestionBrief:
@@ -157,8 +161,15 @@ def _read(svc: Services, reply: str, *, asking: Sequence[str], answers: Mapping[
         return Reading(answers=dict(answers), update=None, notices=notices, calls=calls)
     user_texts = [m["content"] for m in messages if m["role"] == "user"]
     verified, dropped = verify(update, [*user_texts, reply])
+    answered = next((c for c in reversed(calls) if c.ok), None)
+    invalid = [d for d in (answered.dropped if answered else []) if d.startswith("answers[")]
+    if answered is not None:
+        answered.answers_read = len(update.answers) + len(invalid)
+        answered.answers_dropped = len(dropped) + len(invalid)
     if dropped:
         notices.append(f"I ignored {len(dropped)} reading(s) I couldn't match to your own words.")
+    if invalid:
+        notices.append(f"I ignored {len(invalid)} reading(s) the model returned in an invalid form.")
     if is_instruction(reply):
         notices.append("I score only what you describe about your organization's practice.")
     if not verified.understood and is_offline(svc.gateway.model):

@@ -65,7 +65,7 @@ class Interview:
     def start(self) -> list[str]:
         """Begin a new session, or return the last message of a resumed one (the open question)."""
         if self.is_new:
-            return self._run({})
+            return self._run({"trace_id": tracing.new_trace_id()})
         snap = self.graph.get_state(self.config)
         if snap.next and "listen" not in snap.next:
             # The process stopped between steps (e.g. killed mid-turn): finish the pending step.
@@ -112,8 +112,10 @@ class Interview:
         modes: list[StreamMode] = ["values", "custom"] if svc.stream_tokens else ["values"]
         values: dict[str, Any] = {}
         self._values = None
+        trace_id = self.state.get("trace_id") or (payload.get("trace_id") if isinstance(payload, dict) else None)
         with budget.session_spend(spent), tracing.turn(self.name, reply=getattr(payload, "resume", None),
-                                                         rubric_version=svc.rubric.version, model=svc.gateway.model) as turn:
+                                                         rubric_version=svc.rubric.version, model=svc.gateway.model,
+                                                         trace_id=trace_id) as turn:
             for mode, chunk in self.graph.stream(payload, self.config, context=svc, stream_mode=modes):
                 if mode == "values" and isinstance(chunk, dict):
                     values = chunk
@@ -123,4 +125,4 @@ class Interview:
             self.said = [m["content"] for m in self.state.get("messages", [])[before:] if m["role"] == "assistant"]
             turn.update(output=self.said)
         if self.is_done and not was_done:  # the report was just produced
-            tracing.score_report(self.name, self.state.get("result"))
+            tracing.score_report(self.name, self.state.get("result"), self.state.get("trace_id"))

@@ -85,6 +85,16 @@ class InterviewState(TypedDict, total=False):
     outage: str | None
     """Set when every model failed on the last reply: the face says so and stops (saved)."""
 
+    alerts: list[str]
+    """Fallback notices (another model answered than the one configured) for the next message,
+    shown verbatim at its top (agent.interview.notices)."""
+
+    announced: list[str]
+    """Model switches already announced in this session ("configured -> fallback")."""
+
+    trace_id: str
+    """The session's Langfuse trace id: random, made when the session starts."""
+
     user_turns: int
     calls: Annotated[list[dict], operator.add]
     """Every model call: task, model, tokens, cost, latency, ok/error."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 KEYS = ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY")
 TRACE_NAME = "aiops-assess interview"
+DEFAULT_BASE_URL = "https://cloud.langfuse.com"  # the SDK's default server
 STATE_FIELDS = ("phase", "current", "reply", "command")  # what a node span shows of its input state
 
 _client: Any = None  # the Langfuse client once created; False if it could not be created
@@ -44,6 +46,12 @@ _in_turn: ContextVar[bool] = ContextVar("aiops_tracing_in_turn", default=False)
 def enabled() -> bool:
     """True when the Langfuse keys are in the environment."""
     return all(os.environ.get(k) for k in KEYS)
+
+
+def base_url() -> str:
+    """The Langfuse server traces go to, read from the environment as the SDK reads it."""
+    return (os.environ.get("LANGFUSE_BASE_URL") or os.environ.get("LANGFUSE_HOST")
+            or DEFAULT_BASE_URL).rstrip("/")
 
 
 def init(**options) -> Any:
@@ -162,13 +170,21 @@ def _is_pause(exc: BaseException) -> bool:
     return isinstance(exc, GraphBubbleUp)
 
 
-def _trace_id(lf: Any, session: str) -> str:
-    """The session's trace id: the same for every turn and every process."""
-    return lf.create_trace_id(seed=session)
+def new_trace_id() -> str:
+    """A random trace id for a new session (W3C format: 32 hex digits). Random, not derived from
+    the session name, so two people who pick the same name do not share a trace."""
+    return uuid.uuid4().hex
+
+
+def _trace_id(lf: Any, session: str, trace_id: str | None = None) -> str:
+    """The session's trace id (kept in its state); sessions from before it was kept: derived from
+    the name, as they always were."""
+    return trace_id or lf.create_trace_id(seed=session)
 
 
 @contextmanager
-def turn(session: str, *, reply: str | None, rubric_version: str, model: str) -> Iterator[_Observation]:
+def turn(session: str, *, reply: str | None, rubric_version: str, model: str,
+         trace_id: str | None = None) -> Iterator[_Observation]:
     """One graph run of `session` (its start, or one reply), in the session's trace."""
 
     def enter(lf):
@@ -176,7 +192,7 @@ def turn(session: str, *, reply: str | None, rubric_version: str, model: str) ->
 
         metadata = {"rubric_version": rubric_version, "model": model,
                     **{f"prompt_{name}": sha for name, sha in prompt_versions().items()}}
-        return [lf.start_as_current_observation(trace_context={"trace_id": _trace_id(lf, session)}, name="turn",
+        return [lf.start_as_current_observation(trace_context={"trace_id": _trace_id(lf, session, trace_id)}, name="turn",
                                                 input={"reply": reply} if reply is not None else None),
                 propagate_attributes(session_id=session, trace_name=TRACE_NAME, metadata=mask(metadata))]
 
@@ -220,13 +236,13 @@ def generation(task: str, model: str, messages: list[dict], **params: Any) -> It
         yield gen
 
 
-def score_report(session: str, result: dict | None) -> None:
+def score_report(session: str, result: dict | None, trace_id: str | None = None) -> None:
     """Attach a report's answers to the session's trace as scores: q1..q12 (0-5), total, level."""
     lf = _langfuse()
     if lf is None or not result:
         return
     try:
-        trace_id = _trace_id(lf, session)
+        trace_id = _trace_id(lf, session, trace_id)
         assessment = result["assessment"]
         answers = result.get("answers", {})
         meta = {"rubric_version": result.get("rubric_version"), "model": result.get("model"),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
+from agent.common.strict import ModelOutput
 from agent.common.text import stems
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
@@ -70,10 +71,8 @@ class Question(BaseModel):
     said_score: int | None = None  # "why did I get a 1 ...": the score the user thinks they got
 
 
-class FollowupDraft(BaseModel):
+class FollowupDraft(ModelOutput):
     """The follow-up task's structured output."""
-
-    model_config = ConfigDict(extra="ignore")
 
     answer: str = Field(description="The answer, citing passage ids in square brackets.")
     cites: list[str] = Field(default_factory=list, description="Ids of the passages the answer uses.")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from agent.common.strict import ModelOutput
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
@@ -57,10 +58,8 @@ class Candidate(BaseModel):
     cite: str
 
 
-class DraftAction(BaseModel):
+class DraftAction(ModelOutput):
     """One recommended action as a model writes it."""
-
-    model_config = ConfigDict(extra="ignore")
 
     text: str = Field(min_length=3, description="The action, one imperative sentence.")
     term: Term = Field(description="short: 0-3 months, medium: 3-6 months, long: 6-12 months.")
@@ -68,10 +67,10 @@ class DraftAction(BaseModel):
     cites: list[str] = Field(description="Ids of the passages the action comes from (at least one).")
 
 
-class AdviceDraft(BaseModel):
+class AdviceDraft(ModelOutput):
     """The advice task's structured output."""
 
-    model_config = ConfigDict(extra="ignore")
+    essential_list: ClassVar[str | None] = "actions"
 
     actions: list[DraftAction]
 

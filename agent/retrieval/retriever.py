@@ -27,7 +27,7 @@ from agent.retrieval.embeddings import WORDLLAMA, Embedder, EmbedderUnavailable,
 from agent.retrieval.expansion import coverage, load_expander, mentioned_levels
 from agent.retrieval.framework import CorpusMissing, load_framework_chunks
 from agent.retrieval.lexical import Lexical
-from agent.retrieval.store import ChromaStore, IndexUnavailable
+from agent.retrieval.store import ChromaStore, IndexUnavailable, collection_name
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,9 @@ class IndexStatus(BaseModel):
     built_now: list[str]
     build_seconds: float
     notices: list[str]
+    # Collections this configuration needs that are absent or incomplete: built on first use.
+    # Only a status taken without building (`status(build=False)`) can list any.
+    missing: list[str] = []
 
 
 def _about_levels(c: Chunk, levels: set[int], step: tuple[int, int] | None) -> bool:
@@ -159,14 +162,16 @@ class Retriever:
             self._embedder = self._make_embedder()
         return self._embedder
 
-    def _make_embedder(self) -> Embedder:
+    def _make_embedder(self, run: bool = True) -> Embedder:
+        """The configured embedder (WordLlama when it is unavailable). `run=False` does not try it,
+        so nothing is downloaded and no provider is called: a missing key is still noticed."""
         spec = self.cfg.embedding
         try:
             emb = build_embedder(
                 spec, dim=self.cfg.embedding_dim, api_base=self.settings.api_base,
                 timeout_seconds=self.cfg.download_timeout_seconds,
             )
-            if spec != WORDLLAMA:
+            if run and spec != WORDLLAMA:
                 probe(emb)
             return emb
         except EmbedderUnavailable as exc:
@@ -318,8 +323,12 @@ class Retriever:
         assert self._lexical is not None  # only BM25's own hits are looked up
         return self._lexical.by_id[cid]
 
-    def status(self) -> IndexStatus:
-        """What is indexed where, with which embedder (opening builds anything missing)."""
+    def status(self, build: bool = True) -> IndexStatus:
+        """What is indexed where, with which embedder. Opening builds anything missing; with
+        `build=False` (`aiops-assess doctor`) nothing is built, downloaded or created, and what
+        would be built on first use is listed in `missing`."""
+        if not build and not self._opened:
+            return self._inspect()
         self.open()
         oname = self._names.get("organization")
         fname = self._names.get("framework") or ""
@@ -333,15 +342,48 @@ class Retriever:
             framework_chunks=self.store.info(fname).get("count", 0),
             organization_collection=oname,
             organization_chunks=self.store.info(oname).get("count", 0) if oname else 0,
-            documents=[
-                {"name": d.name, "source": d.source, "size": d.size, "added_at": d.added_at,
-                 "chunks": sum(1 for c in self.organization if c.document == d.name)}
-                for d in self.documents.manifest().documents
-            ],
+            documents=self._documents(self.organization),
             built_now=list(self._built),
             build_seconds=round(self._build_seconds, 3),
             notices=list(self.notices),
         )
+
+    def _inspect(self) -> IndexStatus:
+        """The status without building: the collections `open()` would use, and their counts if
+        they exist. A local store that was never created is not created (nor Chroma imported)."""
+        framework = load_framework_chunks(self.cfg.corpus_dir, self._rubric, self._transitions)
+        organization = self.documents.chunks()
+        # Not cached as self.embedder: it was not tried, and open() must still try it.
+        embedder = self._embedder or self._make_embedder(run=False)
+        wanted = {"framework": framework, "organization": organization}
+        names = {family: collection_name(family, chunks, embedder.fingerprint)
+                 for family, chunks in wanted.items() if chunks}
+        counts = {family: (self.store.info(name).get("count", 0) if self.store.created else 0)
+                  for family, name in names.items()}
+        return IndexStatus(
+            location=self.store.location,
+            backend="local" if self.store.local else "server",
+            embedder=embedder.fingerprint,
+            embedder_configured=self.cfg.embedding,
+            lexical=self.cfg.lexical,
+            framework_collection=names["framework"],
+            framework_chunks=counts["framework"],
+            organization_collection=names.get("organization"),
+            organization_chunks=counts.get("organization", 0),
+            documents=self._documents(organization),
+            built_now=[],
+            build_seconds=0.0,
+            notices=list(self.notices),
+            missing=[names[f] for f, chunks in wanted.items() if chunks and counts[f] != len(chunks)],
+        )
+
+    def _documents(self, organization: list[Chunk]) -> list[dict]:
+        """The added documents as the status lists them, with their chunk counts."""
+        return [
+            {"name": d.name, "source": d.source, "size": d.size, "added_at": d.added_at,
+             "chunks": sum(1 for c in organization if c.document == d.name)}
+            for d in self.documents.manifest().documents
+        ]
 
 
 __all__ = [

@@ -48,6 +48,11 @@ def fingerprint(chunks: Sequence[Chunk], embedder_fingerprint: str) -> str:
     return h.hexdigest()[:20]
 
 
+def collection_name(family: str, chunks: Sequence[Chunk], embedder_fingerprint: str) -> str:
+    """The name of the collection holding `chunks` embedded by that embedder (see the module docstring)."""
+    return f"{PREFIX}-{family}-{fingerprint(chunks, embedder_fingerprint)}"
+
+
 def to_metadata(c: Chunk) -> dict:
     """Chroma metadata: scalars and string lists only (no None)."""
     meta: dict = {"section": c.section, "kind": c.kind, "document": c.document, "origin": c.origin}
@@ -145,6 +150,11 @@ class ChromaStore:
         except Exception as exc2:
             raise IndexUnavailable(f"cannot create an index store at {self.path}: {exc2}") from exc2
 
+    @property
+    def created(self) -> bool:
+        """Whether there is a store to look into without creating one (a server always counts)."""
+        return not self.local or self.path.is_dir()
+
     def names(self) -> list[str]:
         return [c if isinstance(c, str) else c.name for c in self.client().list_collections()]
 
@@ -162,7 +172,7 @@ class ChromaStore:
         Builds it when absent or incomplete; in the local store, deletes the family's other
         (outdated) collections afterwards.
         """
-        name = f"{PREFIX}-{family}-{fingerprint(chunks, embedder.fingerprint)}"
+        name = collection_name(family, chunks, embedder.fingerprint)
         t0 = time.perf_counter()
         col = self.collection(name)
         built = False

@@ -58,12 +58,30 @@ CREATED = 1795856400  # 2026-11-28T09:00:00Z, the answers' clock
 ACTIVE: Emulators | None = None
 
 # Model names as the providers answer them (aliases resolve to dated snapshots).
-_SNAPSHOT = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
-             "claude-3-5-haiku-latest": "claude-3-5-haiku-20241022"}
+_SNAPSHOT = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-5.4-mini": "gpt-5.4-mini-2026-03-17",
+             "claude-3-5-haiku-latest": "claude-3-5-haiku-20241022", "claude-haiku-4-5": "claude-haiku-4-5-20251001"}
 # Anthropic output-token limits the API enforces (max_tokens above them is a 400).
 _ANTHROPIC_MAX_OUTPUT = {"claude-3-5-haiku": 8192, "claude-3-haiku": 4096, "claude-haiku-4-5": 64000,
                          "claude-sonnet-4": 64000, "claude-opus-4": 32000}
 FAULTS = ("ok", "rate_limit", "unavailable", "truncated", "out_of_range")
+
+
+def _anthropic_schema_error(node, names: bool = False) -> str | None:
+    """What Anthropic's structured outputs refuse in a schema (numeric and length constraints), or None."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if not names and k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
+                                   "maxLength") and node.get("type") in ("integer", "number", "string"):
+                return f"For '{node['type']}' type, property '{k}' is not supported"
+            err = _anthropic_schema_error(v, names=not names and k in ("properties", "$defs", "definitions"))
+            if err:
+                return err
+    elif isinstance(node, list):
+        for v in node:
+            err = _anthropic_schema_error(v)
+            if err:
+                return err
+    return None
 
 
 # -- what the model says ---------------------------------------------------------------------------
@@ -330,6 +348,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._anthropic_error(400, "invalid_request_error",
                                          f"max_tokens: {body['max_tokens']} > {limit}, which is the maximum allowed "
                                          f"number of output tokens for {snapshot}", rid)
+        if body.get("output_format") and "structured-outputs" not in (self.headers.get("anthropic-beta") or ""):
+            # Structured outputs are a beta: without its header the API refuses the field.
+            return self._anthropic_error(400, "invalid_request_error", "output_format: Extra inputs are not permitted",
+                                         rid)
+        refused = _anthropic_schema_error((body.get("output_format") or {}).get("schema") or {})
+        if refused:
+            return self._anthropic_error(400, "invalid_request_error", f"output_format.schema: {refused}", rid)
         if fault == "rate_limit":
             return self._anthropic_error(429, "rate_limit_error",
                                          "This request would exceed the rate limit for your organization of 50 "

@@ -64,7 +64,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         from agent.app import App
         from agent.faces.web.page import WebChat  # gradio loads here, after the checks
 
-        app = WebChat(App(settings))
+        core = App(settings)
+        if settings.on_permanent_error == "ask":
+            # Nobody to ask mid-turn on a page: go on with the next model and say so in the chat.
+            core.gateway.allow_fallback()
+        app = WebChat(core)
         app.warm_up()
         demo = app.blocks()
         try:

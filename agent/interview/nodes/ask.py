@@ -12,6 +12,7 @@ from agent.core.planner import Plan
 from agent.core.prompts import render
 from agent.core.schemas import AskContext, ChangeNote, ChoiceSet, QuestionBack, as_question_id
 from agent.interview.context import Services
+from agent.interview.notices import fallback_alerts
 from agent.interview.reading import brief, choices
 from agent.interview.state import InterviewState
 
@@ -76,9 +77,19 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
     )
     # The question streams to the face through LangGraph's writer (stream_mode="custom").
     on_token = (lambda t: runtime.stream_writer({"token": t})) if svc.stream_tokens else None
+    before = list(state.get("alerts", []))  # shown first, verbatim (never rewritten by a model)
+    if on_token is not None and before:
+        on_token("\n\n".join(before) + "\n\n")
     text, calls = svc.gateway.text("ask", render("ask", ctx), on_token=on_token)
     if not text:
         text = _fallback(ctx, svc)  # degrade gracefully: the question in the seed's own words
+        if on_token is not None:
+            on_token(text)
+    # A fallback during this very call is known only now: said after the question.
+    after, announced = fallback_alerts(calls, state.get("announced", []))
+    if on_token is not None and after:
+        on_token("\n\n" + "\n\n".join(after))
+    text = "\n\n".join([*before, text, *after])
     attempts = dict(state.get("attempts", {}))
     if not back and state.get("reply"):
         for q in plan.asking:
@@ -99,5 +110,5 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
         "current": qid, "asking": plan.asking, "asked": asked, "attempts": attempts, "notices": [],
         "pending": pending, "offered": offered,
         "phase": "confirm" if state.get("phase") == "confirm" else "interview",
-        "calls": [c.model_dump() for c in calls],
+        "calls": [c.model_dump() for c in calls], "alerts": [], "announced": announced,
     }

@@ -18,7 +18,7 @@ def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:
     rubric = runtime.context.rubric
     answers = records(state.get("answers", {}))
     missing = [q.id for q in rubric.questions if q.id not in answers]
-    parts = list(state.get("notices", []))
+    parts = [*state.get("alerts", []), *state.get("notices", [])]
     if state.get("phase") == "confirm" and state.get("command") != "show_list":
         # A reply while reviewing: say what changed (old → new), or ask what to change.
         changes = (state.get("update") or {}).get("changes", [])
@@ -41,4 +41,4 @@ def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:
 
 def _say(parts: list[str]) -> dict:
     return {"messages": [{"role": "assistant", "content": "\n\n".join(parts)}], "phase": "confirm",
-            "current": None, "asking": [], "notices": []}
+            "current": None, "asking": [], "notices": [], "alerts": []}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.interview.context import Services
+from agent.interview.notices import fallback_alerts
 from agent.interview.reading import read_reply
 from agent.interview.state import InterviewState
 
@@ -19,8 +20,10 @@ def interpret(state: InterviewState, runtime: Runtime[Services]) -> dict:
         pending=state.get("pending"), review=state.get("review") if state.get("phase") == "confirm" else None,
     )
     notices = [*state.get("notices", []), *reading.notices]
+    alerts, announced = fallback_alerts(reading.calls, state.get("announced", []))
     out: dict = {"update": reading.update, "notices": notices, "calls": [c.model_dump() for c in reading.calls],
-                 "outage": reading.outage, "pending": None}
+                 "outage": reading.outage, "pending": None, "alerts": [*state.get("alerts", []), *alerts],
+                 "announced": announced}
     if reading.update is None:
         return out
     if state.get("model") and svc.gateway.model != state.get("model"):

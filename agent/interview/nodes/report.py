@@ -11,6 +11,7 @@ from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
 from agent.core.scoring import score as score_answers
 from agent.interview.context import Services
+from agent.interview.notices import fallback_alerts, models_line
 from agent.interview.state import InterviewState
 from agent.reporting.advice import Advice
 from agent.reporting.markdown import render_markdown
@@ -22,6 +23,17 @@ def score(state: InterviewState, runtime: Runtime[Services]) -> dict:
     answers = {q: a["score"] for q, a in state.get("answers", {}).items()}
     assessment = score_answers(rubric, answers)
     return {"result": {"assessment": assessment.model_dump(mode="json")}, "phase": "report"}
+
+
+def _model_notes(state: InterviewState, configured: str, calls: list) -> list[str]:
+    """What the report says when not every answer or text came from the configured model."""
+    notes = []
+    line = models_line(state.get("answers", {}), state.get("model") or configured)
+    if line:
+        notes.append(f"{line}. The configured model was not available for part of this session.")
+    alerts, _ = fallback_alerts([*state.get("calls", []), *calls], [])
+    notes += [a.removeprefix("⚠ ") for a in alerts]
+    return notes
 
 
 def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
@@ -38,7 +50,8 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         finished_early=bool(assessment.missing),
         summary=summary,
         usage=Usage.of([*state.get("calls", []), *calls]),
-        notes=[f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else [],
+        notes=[*([f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else []),
+               *_model_notes(state, svc.gateway.model, calls)],
     )
     if state.get("advice"):
         result.advice = Advice.model_validate(state["advice"])
