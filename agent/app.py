@@ -23,7 +23,7 @@ from agent.gateway.models import ModelChoice
 from agent.gateway.router import CustomProvider, Gateway
 from agent.interview.context import Services
 from agent.interview.session import Interview
-from agent.interview.store import open_checkpointer, read_values
+from agent.interview.store import SessionLock, open_checkpointer, read_values
 from agent.reporting.context import ReportingContext
 from agent.retrieval.retriever import Retriever, shared_retriever
 
@@ -90,11 +90,19 @@ class App:
         return Interview(self.services(session, organization=organization, stream_tokens=stream_tokens), checkpointer)
 
     @contextmanager
-    def open_session(self, name: str, *, organization: str | None = None,
-                     stream_tokens: bool = False) -> Iterator[Interview]:
-        """The named session on its SQLite checkpointer (created on first use)."""
-        with open_checkpointer(self.settings.sessions_dir, name) as saver:
-            yield self.interview(name, saver, organization=organization, stream_tokens=stream_tokens)
+    def open_session(self, name: str, *, organization: str | None = None, stream_tokens: bool = False,
+                     exclusive: bool = False) -> Iterator[Interview]:
+        """The named session on its SQLite checkpointer (created on first use). Every turn holds the
+        session's lock; `exclusive` holds it from opening to closing (a terminal: a second window
+        on the same session is refused at once, with SessionBusy)."""
+        lock = SessionLock(self.settings.sessions_dir, name)
+        with contextlib.ExitStack() as stack:
+            if exclusive:  # a turn answered elsewhere (a web worker) ends within seconds: wait for that
+                stack.enter_context(lock.hold(wait=min(2.0, self.settings.session_wait_seconds)))
+            saver = stack.enter_context(open_checkpointer(self.settings.sessions_dir, name))
+            iv = self.interview(name, saver, organization=organization, stream_tokens=stream_tokens)
+            iv.lock = lock
+            yield iv
 
     def read_session(self, name: str) -> dict:
         """A saved session's state, read-only (SessionError if there is none)."""

@@ -23,6 +23,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         self.server.seen.append(("POST", self.path, self.headers.get("authorization"), json.loads(body or b"{}")))
+        if self.server.delay and self.server.released.wait(self.server.delay):
+            return  # the test is over: no answer
         self._send(self.server.status, self.server.body)
 
     def do_GET(self) -> None:
@@ -31,11 +33,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client gave up waiting (a timeout under test)
+            pass
 
     def log_message(self, *args) -> None:
         pass
@@ -46,6 +51,8 @@ class ErrorServer(ThreadingHTTPServer):
     body: dict
     get: dict[str, tuple[int, dict]]
     seen: list[tuple]
+    delay: float
+    released: threading.Event
 
     @property
     def url(self) -> str:
@@ -59,15 +66,18 @@ class ErrorServer(ThreadingHTTPServer):
 
 @contextmanager
 def error_server(provider: str, error: str, get: dict[str, tuple[int, dict]] | None = None) -> Iterator[ErrorServer]:
-    """Serve `provider`'s `error` (a key of the fixtures file) to every POST on a free local port;
-    GET answers from `get` (path → status, body), else 404."""
+    """Serve `provider`'s `error` (a key of the fixtures file) to every POST on a free local port,
+    after the fixture's `delay` seconds if it has one; GET answers from `get` (path → status,
+    body), else 404."""
     srv = ErrorServer(("127.0.0.1", 0), _Handler)
     srv.status, srv.body = ERRORS[provider][error]["status"], ERRORS[provider][error]["body"]
     srv.get, srv.seen = dict(get or {}), []
+    srv.delay, srv.released = float(ERRORS[provider][error].get("delay", 0)), threading.Event()
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
         yield srv
     finally:
+        srv.released.set()
         srv.shutdown()
         srv.server_close()

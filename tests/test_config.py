@@ -57,3 +57,28 @@ def test_with_a_key_the_llm_is_used_and_offline_is_the_last_fallback(monkeypatch
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     choice = choose_model(load_settings())
     assert choice.model == "openai/gpt-4o-mini" and choice.fallbacks == ["offline/rubric"] and not choice.notice
+
+
+def test_list_settings_take_a_yaml_list_json_or_commas(tmp_path, monkeypatch):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("fallbacks: [openai/gpt-4o, anthropic/claude-sonnet-4-5]\n")
+    assert load_settings(cfg).fallbacks == ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"]
+    cfg.write_text("fallbacks: openai/gpt-4o, anthropic/claude-sonnet-4-5\n")
+    assert load_settings(cfg).fallbacks == ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"]
+    monkeypatch.setenv("AIOPS_FALLBACKS", "openai/gpt-4o")
+    assert load_settings(cfg).fallbacks == ["openai/gpt-4o"]
+
+
+def test_an_invalid_environment_variable_is_named_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIOPS_FALLBACKS", '["unclosed"')
+    with pytest.raises(ConfigError, match=r"environment variable AIOPS_FALLBACKS .*comma-separated list"):
+        load_settings()
+    monkeypatch.delenv("AIOPS_FALLBACKS")
+    monkeypatch.setenv("AIOPS_CHROMA", "{nope")
+    with pytest.raises(ConfigError, match=r"AIOPS_CHROMA .*JSON object.*AIOPS_CHROMA__KEY"):
+        load_settings()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("fallbacks: 3\n")
+    monkeypatch.delenv("AIOPS_CHROMA")
+    with pytest.raises(ConfigError, match=r"config key 'fallbacks'.*Fix it in .*c\.yaml"):
+        load_settings(cfg)

@@ -117,11 +117,17 @@ def test_graph_reads_like_the_flow_chart():
     assert {"greet", "listen", "interpret", "plan", "ask", "confirm", "score", "report"} <= nodes
 
 
-def test_bare_number_answers_the_current_question():
+def test_a_bare_number_is_not_an_answer_but_brings_the_options_around_it():
+    # Issue 13: a score needs a description of the practice; "2" is a self-rating, so the options
+    # around it are offered, with their meaning, and the pick is the answer.
     iv = new_interview()
     iv.start()
-    iv.reply("2")
-    assert iv.state["answers"]["q1"]["score"] == 2
+    said = iv.reply("2")
+    assert "q1" not in iv.state["answers"]
+    assert iv.state["pending"] == {"kind": "options", "question": "q1", "options": [1, 2, 3], "sets": {"q1": [1, 2, 3]}}
+    assert "I can't take a number" in said[-1]
+    iv.reply("2")  # the second option offered: score 2
+    assert iv.state["answers"]["q1"]["score"] == 2 and iv.state["answers"]["q1"]["source"] == "chosen"
 
 
 def test_current_scores_on_request():

@@ -160,9 +160,10 @@ def test_hedged_only_is_lower_and_unsure():
     assert a.score == 1 and a.confidence < 0.6
 
 
-def test_explicit_number_has_high_confidence():
-    (a,) = run("I'd say a 3", "q4").answers
-    assert (a.question_id, a.score) == ("q4", 3) and a.confidence >= 0.85
+def test_a_self_rating_is_not_an_answer_but_the_practice_next_to_it_is():
+    # Issue 13: a score needs a description of the practice; the number is offered as options instead.
+    assert run("I'd say a 3", "q4").answers == []
+    assert scores(run("We keep request and response logs in Datadog; I'd say that's a 2.", "q3")) == {"q3": 2}
 
 
 def test_numbers_that_are_not_ratings_are_ignored():

@@ -233,6 +233,18 @@ def test_secrets_and_personal_data_never_leave_unmasked(traced):
     assert "[EMAIL]" in _attrs(gen)["langfuse.observation.input"]
 
 
+def test_ip_addresses_national_numbers_and_dates_of_birth_are_masked_too(traced):
+    seeded = ("10.20.30.40", "2001:db8:85a3::8a2e:370:7334", "fe80::1", "536-90-4399", "12/03/1985")
+    iv = new_interview("masked-ip")
+    run_script(iv, ["Everything goes through our LiteLLM proxy at 10.20.30.40 (IPv6 2001:db8:85a3::8a2e:370:7334, "
+                    "fe80::1 on the lab network); a ticket held the SSN 536-90-4399 of someone born 12/03/1985."])
+    exported = " ".join(str(v) for s in traced.spans() for v in _attrs(s).values())
+    assert "[IP]" in exported and "[NATIONAL_ID]" in exported and "born [DOB]" in exported
+    for value in seeded:
+        assert value not in exported
+    assert "LiteLLM proxy at [IP]" in exported  # the rest of the reply stays readable
+
+
 def test_score_comments_are_masked(traced):
     result = {"rubric_version": "1", "model": "m", "answers": {"q1": {"evidence": LEAKY}},
               "assessment": {"answers": {"q1": 2}, "total": 2, "level": None, "complete": False}}

@@ -183,6 +183,8 @@ def test_long_reply_is_cut_with_a_notice_and_problems_show_no_traceback(context,
 
     broken = data_dir / "sessions" / "broken.sqlite"
     broken.write_bytes(b"this is not a database" * 100)
+    # A session this page started (it opens no other): {"face": "web"} beside it says so.
+    (data_dir / "sessions" / "broken.owner.json").write_text('{"face": "web", "user": null}')
     page2 = context.new_page()
     page2.goto(f"{url}?session=broken")
     wait_loaded(page2)
@@ -257,3 +259,19 @@ def test_a_failing_model_is_announced_in_the_chat(browser, tmp_path, error, why)
             finally:
                 ctx.close()
         assert srv.requests == 1
+
+
+def test_replies_with_html_images_and_script_links_show_as_text(context, url):
+    """Issue 13, item 6: a reply's Markdown image, HTML and javascript: link are shown as typed; the
+    browser fetches nothing (a tracking pixel was loaded before) and has no link that runs code."""
+    page = open_page(context, url)
+    hostile = ("Everything goes through our LiteLLM proxy ![x](http://tracker.example/p.png) "
+               "<img src=http://tracker.example/q.png onerror=alert(1)> [docs](javascript:alert(2)).")
+    send(page, hostile)
+    send(page, "If OpenAI is down <img src=http://tracker.example/r.png> the proxy fails over to Anthropic.")
+    chat = page.locator("#aiops-chat")
+    assert chat.locator("img[src*='tracker']").count() == 0
+    assert chat.locator("a[href^='javascript'], a[href^='JAVASCRIPT']").count() == 0
+    assert "<img src=http://tracker.example/q.png onerror=alert(1)>" in page.inner_text("#aiops-chat")
+    assert "![x](http://tracker.example/p.png)" in page.inner_text("#aiops-chat")
+    assert not page.outside, page.outside  # nothing but this server was contacted

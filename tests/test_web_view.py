@@ -100,3 +100,26 @@ def test_a_failing_turn_is_a_message_and_keeps_the_reply(monkeypatch, caplog):
     assert "Traceback" not in str(chat)
     assert last[app.c["input"]] == "We use LiteLLM."  # to send again
     assert "disk on fire" in caplog.text  # logged server-side, with the traceback
+
+
+def test_the_organization_typed_on_the_start_screen_is_on_the_report(tmp_path, monkeypatch):
+    """Issue 14: the web start screen names the organization, as --org does in the terminal."""
+    from agent.app import App
+    from agent.faces.web.page import WebChat
+    from agent.interview.store import read_values
+    from agent.reporting.export import report_text
+    from tests.helpers import TO_REVIEW
+
+    monkeypatch.setenv("AIOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("agent.faces.web.page.REVEAL_SECONDS", 0)
+    settings = load_settings()
+    page = WebChat(App(settings))
+    page.blocks()
+    name = "web-0a1b2c3d4e5f"
+    page.on_org("Petwell Vet Clinics\x1b[2J", name)  # what the person typed, escape sequence and all
+    for reply in [*TO_REVIEW, "yes, looks right"]:
+        list(page.on_turn(reply, name))
+    values = read_values(settings.sessions_dir, name)
+    assert values["organization"] == "Petwell Vet Clinics"
+    assert "**Organization:** Petwell Vet Clinics" in report_text(name, values, "md", page.rubric, page.app.transitions)
+    assert page.on_open(name)[page.c["org"]] == "Petwell Vet Clinics"  # shown when the session is reopened

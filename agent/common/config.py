@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from agent.common.paths import DEFAULT_CONFIG_PATH
 from agent.common.providers import OFFLINE_MODEL
@@ -16,6 +18,26 @@ from agent.common.providers import OFFLINE_MODEL
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the key and the fix."""
+
+
+def _text_list(value: Any) -> Any:
+    """A list setting given as text (an environment variable): a JSON list, or items separated by
+    commas ("openai/gpt-4o, anthropic/claude-sonnet-4-5"); "" is the empty list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError("looks like a JSON list but is not valid JSON") from None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+# A list of strings that an environment variable may give as JSON or comma-separated (pydantic-
+# settings would only take JSON, and fail with a traceback on anything else).
+TextList = Annotated[list[str], NoDecode, BeforeValidator(_text_list)]
+_LIST_HINT = "a comma-separated list (a,b) or a JSON list ([\"a\", \"b\"])"
 
 
 class InputLimits(BaseModel):
@@ -55,7 +77,7 @@ class Settings(BaseSettings):
     )
 
     model: str = OFFLINE_MODEL
-    fallbacks: list[str] = Field(default_factory=list)
+    fallbacks: TextList = Field(default_factory=list)
     offline_fallback: bool = True
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     timeout_seconds: float = Field(60, gt=0)
@@ -66,6 +88,8 @@ class Settings(BaseSettings):
     on_permanent_error: Literal["ask", "fallback", "stop"] = "ask"
     # Ollama loads a model on its first request, which can take minutes: that call may take this long.
     first_load_timeout_seconds: float = Field(300, gt=0)
+    # All model calls for one reply (retries and fallbacks included) share this many seconds.
+    reply_timeout_seconds: float | None = Field(120, gt=0)
     api_base: str | None = None
     confidence_threshold: float = Field(0.6, ge=0.0, le=1.0)
     # How structured output is requested: auto picks JSON schema where LiteLLM says the model
@@ -77,6 +101,8 @@ class Settings(BaseSettings):
     # Stop paid model calls in a session once its cost reaches this many USD (null: no limit).
     budget_usd: float | None = Field(None, gt=0)
     data_dir: Path = Path("~/.local/share/aiops-assess")
+    # A turn waits this long for another process's turn on the same session (one writer at a time).
+    session_wait_seconds: float = Field(10, ge=0)
     input: InputLimits = Field(default_factory=InputLimits)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
@@ -140,9 +166,28 @@ def load_settings(path: Path | str | None = None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        env = "AIOPS_" + "__".join(str(x) for x in err["loc"]).upper()
-        raise ConfigError(
-            f"Invalid config key '{key}': {err['msg']}. Fix it in {p} or in the environment variable {env}."
-        ) from exc
+        raise _invalid(exc.errors()[0]["loc"], exc.errors()[0]["msg"], p) from exc
+    except SettingsError as exc:  # an environment variable pydantic-settings could not even parse
+        field = re.search(r'field "([^"]+)"', str(exc))
+        raise _invalid((field.group(1),) if field else (), "cannot be parsed", p) from exc
+
+
+def _invalid(loc: tuple, msg: str, path: Path) -> ConfigError:
+    """One message for an invalid setting: which key, which environment variable, what to do."""
+    loc = tuple(x for x in loc if isinstance(x, str)) or loc  # list positions: the setting is the list
+    key = ".".join(str(x) for x in loc) or "(top level)"
+    env = "AIOPS_" + "__".join(str(x) for x in loc).upper()
+    msg = msg.removeprefix("Value error, ")
+    field = Settings.model_fields.get(str(loc[0])) if loc else None
+    hint = ""
+    if field is not None and field.annotation == list[str]:
+        hint = f" It takes {_LIST_HINT}."
+    elif len(loc) == 1 and field is not None and isinstance(field.annotation, type) \
+            and issubclass(field.annotation, BaseModel):
+        hint = f" It takes a JSON object, or set its keys one by one ({env}__KEY=value)."
+    if any(name.upper() == env for name in os.environ):  # pydantic-settings ignores the case of names
+        then = f"{path} or the default" if path.exists() else "the default"
+        return ConfigError(f"Invalid environment variable {env} (config key '{key}'): {msg}.{hint} "
+                           f"Fix it, or unset it to use {then}.")
+    return ConfigError(f"Invalid config key '{key}': {msg}.{hint} Fix it in {path} or in the environment "
+                       f"variable {env}.")

@@ -70,3 +70,12 @@ def stemmer():
 def stems(text: str) -> list[str]:
     """Lower-cased word stems of a text."""
     return stemmer().stemWords(_WORD.findall(text.lower().replace("'", "")))
+
+
+def whole_sentences(text: str, limit: int = 400) -> str:
+    """`text` flattened, cut after the last whole sentence (or line item) within `limit` chars."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)|(?<=\w)\s-\s", flat[:limit])]
+    return flat[:ends[-1]].rstrip(" -") if ends else flat[:flat.rfind(" ", 0, limit)].rstrip(",;:") + " …"

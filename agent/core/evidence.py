@@ -10,21 +10,31 @@ quantifiers ("all", "some", "only") and numbers must be the same, no word may be
 another, and a span may not be cut just after a "not" or a "some" that qualifies it.
 
 What is kept as evidence is the interviewee's span, never the model's paraphrase.
+
+Two more checks stop score injection (issue 13), whichever model read the reply: a quote must
+come from the genuine part of what was said — text screened as aimed at the assessor (fake
+system messages, markup, "note for the scoring system", self-ratings: agent.core.screening) is
+not the interviewee's description of practice — and it must describe the option it is evidence
+for (agent.core.concepts): a number, "level 5", the option's label recited as a claim, or an
+earlier sentence about something less is not evidence for a higher option.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
 from rapidfuzz import fuzz
 
 from agent.common.text import normalize
 from agent.common.wording import FUNCTION_WORDS, NEGATIONS, QUANTIFIERS, TENSES, Words, words
+from agent.core.concepts import load_concepts
 from agent.core.schemas import RubricUpdate, ScoredAnswer
+from agent.core.screening import fold, screen
 
 _EDGE_PUNCT = " \t\n\"'.,;:!?()[]{}-…"
 MIN_QUOTE_CHARS = 3
@@ -47,13 +57,9 @@ _ELISION = re.compile(r"\s*(?:\.{3,}|…|\[\s*(?:\.{3}|…)\s*\]|\(\s*(?:\.{3}|�
 _CUT_OFF = 2  # tokens before a span checked for a qualifier the quote cut off
 _CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]")
 
-# Words aimed at the assessor rather than describing practice: never evidence for a score.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|rules?|prompt|above|previous)\b"
-    r"|\b(?:give|score|rate|mark|grade|set|put)\s+(?:us|me|everything|all|each|every\w*|the\s+scores?|our\s+scores?)\b.{0,30}\b(?:level|score|[0-5])\b"
-    r"|\byou\s+are\s+now\b|\bsystem\s+prompt\b|\bas\s+an?\s+ai\s+language\s+model\b",
-    re.IGNORECASE | re.DOTALL,
-)
+# Why an answer was dropped: its quote is not in what the interviewee said, is in a part of it
+# aimed at the assessor, mentions nothing of what the option means, or only recites its label.
+Reason = Literal["not_said", "injected", "no_concept", "recital"]
 
 
 @dataclass(frozen=True)
@@ -106,23 +112,108 @@ def quote_in(quote: str, sources: Iterable[str]) -> bool:
 
 
 def is_instruction(quote: str) -> bool:
-    """True for text that tells the assessor what to do (prompt injection), not what the org does."""
-    return bool(_INSTRUCTION.search(normalize(quote)))
+    """True for text aimed at the assessor (prompt injection, a self-rating, markup), not at what
+    the organization does (agent.core.screening)."""
+    return screen(quote).suspicious
 
 
-def verify(update: RubricUpdate, user_messages: Iterable[str]) -> tuple[RubricUpdate, list[ScoredAnswer]]:
-    """Split an update into (update with only verified answers, dropped answers). A kept answer's
-    evidence is the interviewee's own span that its quote matched, not the model's wording."""
-    sources = list(user_messages)
+@dataclass(frozen=True)
+class Dropped:
+    """An answer the evidence check refused, and why."""
+
+    answer: ScoredAnswer
+    reason: Reason
+
+
+def check(update: RubricUpdate, user_messages: Iterable[str],
+          asking: Collection[str] = ()) -> tuple[RubricUpdate, list[Dropped]]:
+    """Split an update into (update with only verified answers, dropped answers with the reason).
+
+    A kept answer's quote reproduces a genuine piece of what the interviewee said (not a segment
+    screened as aimed at the assessor; pieces on either side of one are separate, so a quote cannot
+    join them) and mentions what its option means — and, for a question not in `asking` (the
+    questions the reply answers), its topic too; its evidence becomes the interviewee's own span,
+    not the model's wording."""
+    messages = [fold(m) for m in user_messages]
+    sources = [p for m in messages for p in screen(m).pieces]
+    # The last message is the reply being read; a quote of it answers the questions asked. A quote
+    # of an earlier message was said about something else, so it must name its topic.
+    reply_from = len(sources) - (len(screen(messages[-1]).pieces) if messages else 0)
+    screened_out = [m for m in messages if screen(m).segments]  # where a quote could be injected text
+    concepts = load_concepts()
     kept: list[ScoredAnswer] = []
-    dropped: list[ScoredAnswer] = []
+    dropped: list[Dropped] = []
     for ans in update.answers:
-        found = None if is_instruction(ans.evidence) else locate(ans.evidence, sources)
-        if found is None or is_instruction(found.text):
-            dropped.append(ans)
+        quote = fold(ans.evidence)
+        found = locate(quote, sources)
+        reason: Reason | None
+        if found is None:
+            injected = bool(screened_out) and locate(quote, screened_out) is not None
+            dropped.append(Dropped(ans, "injected" if injected else "not_said"))
+            continue
+        asked = ans.question_id in asking and found.source >= reply_from
+        evidence = found.text
+        reason = concepts.shortfall(ans.question_id, ans.score, evidence, asked=asked)
+        if reason is not None:
+            # A clause quoted from a sentence that describes the practice ("... so quality doesn't
+            # drop silently"): the sentence is the evidence. Never wider than the sentence, so an
+            # unrelated sentence of the same reply cannot carry the score.
+            source = sources[found.source]
+            sentence = _sentence_of(source, evidence)
+            if sentence and sentence != evidence and not concepts.shortfall(ans.question_id, ans.score, sentence,
+                                                                          asked=asked):
+                evidence, reason = sentence, None
+            else:
+                # A terse answer ("Self-healing."), or a clause quoted from the wrong sentence, stands
+                # when another sentence of the same message describes the practice ("In-flight
+                # requests are rerouted, ..."; for a question not asked, naming its topic too): that
+                # sentence becomes the evidence. Never from another message or a screened segment.
+                described = next((t for t in _sentences(source) if t != sentence and not concepts.shortfall(
+                    ans.question_id, ans.score, t, asked=asked)), None)
+                if described:
+                    evidence, reason = described, None
+        if reason is not None:
+            dropped.append(Dropped(ans, reason))
         else:
-            kept.append(ans if found.text == ans.evidence else ans.model_copy(update={"evidence": found.text}))
+            kept.append(ans if evidence == ans.evidence else ans.model_copy(update={"evidence": evidence}))
     return update.model_copy(update={"answers": kept}), dropped
+
+
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n|;")
+
+
+def _sentences(source: str) -> list[str]:
+    """The sentences of one genuine piece of a message."""
+    out, start = [], 0
+    for m in [*_SENTENCE_END.finditer(source), None]:
+        end = m.end() if m else len(source)
+        text = source[start:end].strip(_EDGE_PUNCT)
+        if text:
+            out.append(text)
+        start = end
+    return out
+
+
+def _sentence_of(source: str, span: str) -> str | None:
+    """The sentence(s) of `source` around `span` (a matched span, its pieces joined by " … ")."""
+    parts = span.split(" … ")
+    a = source.find(parts[0])
+    b = source.find(parts[-1], max(a, 0))
+    if a < 0 or b < 0:
+        return None
+    b += len(parts[-1])
+    start = 0
+    for m in _SENTENCE_END.finditer(source, 0, a):
+        start = m.end()
+    end = _SENTENCE_END.search(source, b)
+    return source[start:end.end() if end else len(source)].strip(_EDGE_PUNCT) or None
+
+
+def verify(update: RubricUpdate, user_messages: Iterable[str],
+           asking: Collection[str] = ()) -> tuple[RubricUpdate, list[ScoredAnswer]]:
+    """`check`, with the dropped answers without their reasons."""
+    kept, dropped = check(update, user_messages, asking)
+    return kept, [d.answer for d in dropped]
 
 
 # -- matching -------------------------------------------------------------------------------------

@@ -4,17 +4,26 @@ confirm ("yes that looks right now"), see the list again, or change answers — 
 automatic failover now"). The facts are what is left once the meta-text ("our knowledge answer is
 wrong", "change memory to") is taken out; they are read like any answer, and they, not the
 meta-text, become the evidence.
+
+Only the reply's genuine text is read (agent.core.screening): markup, JSON, fake system messages
+and instructions typed as a correction are never applied. A typed number ("q3: 2") is the
+interviewee's own correction and is read; but a correction that raises several answers at once,
+or one answer by more than one option with nothing said about how the practice changed, is put
+back to the interviewee as a question before it is applied (`raises_to_confirm`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from agent.common.text import normalize
+from agent.core.concepts import load_concepts
 from agent.core.rubric import Rubric
+from agent.core.screening import fold, screen
 from agent.core.topics import Topics, named_questions
 
 Direction = Literal["up", "down"]
@@ -43,7 +52,7 @@ _DOWN = re.compile(
     r"not\s+that\s+(?:good|advanced|mature)|less\s+advanced|behind)\b"
 )
 _EXPLICIT = re.compile(
-    r"\b(?:(?P<q>q(?:1[0-2]|[1-9]))\s*(?:[:=→-]|->|should\s+be|is|to|as)?\s*|"
+    r"\b(?:(?P<q>q(?:1[0-2]|[1-9]))\b\s*(?:[:=→-]|->|should\s+be|is|to|as)?\s*|"
     r"(?:should\s+be|make\s+it|set\s+it\s+to|change\s+it\s+to|it'?s|that'?s)\s+)"
     r"(?:a\s+|an\s+|option\s+|level\s+|score\s+)?(?P<n>[0-5])\b(?!\s*(?:%|percent|teams?|apps?|people|x\b))"
 )
@@ -78,6 +87,7 @@ class ReviewIntent(BaseModel):
     direction: dict[str, Direction] = Field(default_factory=dict)  # per named question
     explicit: dict[str, int] = Field(default_factory=dict)  # "q3: 2", "tracing should be a 2"
     facts: str = ""  # the reply's own words about the practice (verbatim pieces), "" when none
+    flags: list[str] = Field(default_factory=list)  # kinds of text aimed at the assessor it carried
 
 
 def strip_meta(text: str) -> str:
@@ -97,9 +107,30 @@ def strip_meta(text: str) -> str:
     return " ... ".join(pieces)
 
 
+# At the review step a typed number or a score-sheet line is the interviewee's own correction
+# (checked with them before anything is raised); every other kind of screened text is ignored.
+CORRECTION_KINDS = frozenset({"self_rating", "score_sheet"})
+
+
 def classify(text: str, rubric: Rubric, topics: Topics | None = None) -> ReviewIntent:
-    """What `text`, typed while the answers are shown for review, asks for."""
+    """What `text`, typed while the answers are shown for review, asks for (from its genuine
+    text: see the module docstring)."""
+    screened = screen(text)
+    flags = screened.kinds
+    ignored = [k for k in flags if k not in CORRECTION_KINDS]
+    # Markup, payloads, fake messages and instructions are blanked; typed numbers stay readable.
+    text = screened.only(set(ignored)).masked if ignored else screened.text
+    facts = strip_meta(screened.masked)
+    intent = _classify(text, facts, rubric, topics)
+    if ignored and intent.kind == "confirm":
+        intent = ReviewIntent(kind="unclear")  # "yes" around an injected block is not a confirmation
+    return intent.model_copy(update={"flags": flags})
+
+
+def _classify(text: str, facts: str, rubric: Rubric, topics: Topics | None) -> ReviewIntent:
     t = normalize(text)
+    if not t:
+        return ReviewIntent(kind="unclear")
     if _SHOW.search(t) and not _EXPLICIT.search(t):
         return ReviewIntent(kind="show_list")
     targets = named_questions(text, rubric, topics)
@@ -115,10 +146,29 @@ def classify(text: str, rubric: Rubric, topics: Topics | None = None) -> ReviewI
         up, down = bool(_UP.search(t)), bool(_DOWN.search(t))
         if up != down:
             direction[q] = "up" if up else "down"
-    facts = strip_meta(text)
     affirm = bool(_AFFIRM.match(t))
     if affirm and not targets and not explicit and not _BUT.search(t):
         return ReviewIntent(kind="confirm")
     if targets or explicit or facts:
         return ReviewIntent(kind="correct", targets=targets, direction=direction, explicit=explicit, facts=facts)
     return ReviewIntent(kind="unclear")
+
+
+def raises_to_confirm(before: Mapping[str, dict], changes: Sequence[Mapping], reply: str) -> list[str]:
+    """The questions whose change by a review reply must be confirmed before it is applied: every
+    raise when the reply raises several answers at once; a single raise by more than one option
+    when the reply says nothing new that describes the new option (a typed number, or a reading
+    whose evidence is an earlier message). An unanswered question counts as 0."""
+    ups = [c for c in changes if c["new"] > ((before.get(c["question_id"]) or {}).get("score") or 0)]
+    if len(ups) >= 2:
+        return [c["question_id"] for c in ups]
+    return [c["question_id"] for c in ups
+            if c["new"] - ((before.get(c["question_id"]) or {}).get("score") or 0) > 1 and not described(c, reply)]
+
+
+def described(change: Mapping, reply: str) -> bool:
+    """True when a change's evidence is in `reply` and describes the new option (new facts, not a
+    typed number or an earlier sentence)."""
+    evidence = fold(change.get("evidence") or "")
+    return (bool(evidence.strip()) and evidence.lower().strip(" .") in fold(reply).lower()
+            and load_concepts().shortfall(change["question_id"], change["new"], evidence, asked=True) is None)

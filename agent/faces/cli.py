@@ -8,16 +8,20 @@ commands, so `chat` prints its first question at once.
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from datetime import datetime
 
-from agent.faces.exits import EXIT_USAGE
+from agent.faces.exits import EXIT_OK, EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aiops-assess", description="AI Operations Maturity assessment agent")
     p.add_argument("--config", help="config file (default: config.yaml, or AIOPS_CONFIG)")
-    sub = p.add_subparsers(dest="command", required=True)
+    # Not `required`: a bare `aiops-assess` (or `aiops-assess index`) shows the help instead of an
+    # argparse error about a missing argument (see main).
+    p.set_defaults(print_help=p.print_help)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
     c = sub.add_parser("chat", help="run (or resume) an interview")
     c.add_argument("--session", help="session name to start or resume (default: a new one)")
     c.add_argument("--org", help="the organization being assessed (shown in the report)")
@@ -30,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--session", required=True)
     a.add_argument("--json", action="store_true")
     ix = sub.add_parser("index", help="the retrieval index over the maturity model and your documents")
-    isub = ix.add_subparsers(dest="index_command", required=True)
+    ix.set_defaults(print_help=ix.print_help)
+    isub = ix.add_subparsers(dest="index_command", metavar="SUBCOMMAND")
     ib = isub.add_parser("build", help="build the index (only what changed, unless --force)")
     ib.add_argument("--force", action="store_true", help="drop and rebuild from scratch")
     ist = isub.add_parser("status", help="what is indexed, where, with which embedder")
@@ -68,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def new_session_name() -> str:
+    """A default session name: readable (the day it started) and unguessable (48 random bits), since
+    a name is all it takes to open a session from a shared web page."""
+    return f"session-{datetime.now():%Y%m%d}-{secrets.token_hex(6)}"
+
+
 def _retrieval_errors() -> tuple[type[Exception], ...]:
     """Errors a user can cause or fix in the index and the evaluation; imported only when those
     modules were (chromadb is slow to import)."""
@@ -89,8 +100,28 @@ def _retrieval_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
+def _empty_session(args: argparse.Namespace) -> str | None:
+    """The message for `--session ""` (or only spaces), which would otherwise start a new session
+    under a made-up name (chat) or fail with a confusing "Invalid session name ''"."""
+    name = getattr(args, "session", None)
+    if name is None or name.strip():
+        return None
+    from agent.common.hints import command
+
+    hint = ("or leave --session out to start a new session" if args.command in ("chat", "web")
+            else f"`{command('sessions')}` lists the names")
+    return f"--session needs a name, and {name!r} is empty: give one (e.g. --session acme-2026), {hint}."
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is None or (args.command == "index" and args.index_command is None):
+        args.print_help()  # bare `aiops-assess` (or `index`): say what it can do
+        return EXIT_OK
+    problem = _empty_session(args)
+    if problem:
+        print(f"aiops-assess: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from agent.common.config import ConfigError, load_settings
     from agent.common.datafile import DataFileError
     from agent.gateway.router import ModelUnavailable
@@ -104,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         if args.command == "chat":
+            from agent.common.safe_text import printable
             from agent.faces.terminal import run_chat
 
-            name = args.session or datetime.now().strftime("session-%Y%m%d-%H%M%S")
-            return run_chat(settings, name, organization=args.org)
+            name = args.session or new_session_name()
+            # The organization's name is printed and goes into the report: one line, no escapes.
+            org = " ".join(printable(args.org, newlines=False).split()) if args.org else None
+            return run_chat(settings, name, organization=org or None)
         if args.command == "web":
             from agent.faces.web.serve import serve
 

@@ -17,72 +17,25 @@ import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel
 
 from agent.common.config import ConfigError, Settings, config_file, load_settings
 from agent.common.hints import command
 from agent.common.providers import is_offline
 from agent.faces import doctor_models as models
 from agent.faces.doctor_models import ChatPlan, Finding, ModelCheck, Status
+from agent.faces.doctor_report import (
+    ConfigCheck,
+    DataDirCheck,
+    DoctorReport,
+    IndexCheck,
+    TracingCheck,
+    WebAuthCheck,
+)
 from agent.faces.exits import EXIT_FAILED, EXIT_OK
 from agent.observability import tracing
 
 HEALTH_PATH = "/api/public/health"  # Langfuse's unauthenticated health endpoint
 HEALTH_TIMEOUT_SECONDS = 5.0
-
-
-class ConfigCheck(BaseModel):
-    path: str
-    exists: bool
-    valid: bool
-    env_overrides: list[str]  # AIOPS_* variables in effect (names only: values may be secrets)
-
-
-class TracingCheck(BaseModel):
-    enabled: bool
-    host: str | None
-    reachable: bool | None  # None: not tried (tracing off, or no --online)
-
-
-class IndexCheck(BaseModel):
-    state: Literal["current", "not built", "not checked", "unavailable"]
-    location: str | None = None
-    embedder: str | None = None
-    framework_chunks: int = 0
-    organization_chunks: int = 0
-    documents: int = 0
-    missing: list[str] = []  # collections built on first use
-
-
-class DataDirCheck(BaseModel):
-    path: str
-    exists: bool
-    writable: bool
-    sessions: int
-
-
-class WebAuthCheck(BaseModel):
-    configured: bool  # AIOPS_WEB_AUTH is set (its value is never shown)
-    valid: bool | None  # None when not set
-
-
-class DoctorReport(BaseModel):
-    """Everything `aiops-assess doctor --json` prints."""
-
-    status: Status  # the worst finding
-    problems: int
-    warnings: int
-    online: bool
-    config: ConfigCheck
-    chat: ChatPlan | None  # None when the config cannot be read
-    models: list[ModelCheck]
-    tracing: TracingCheck | None
-    index: IndexCheck | None
-    data_dir: DataDirCheck | None
-    web_auth: WebAuthCheck
-    findings: list[Finding]
 
 
 def run_doctor(config: str | None, online: bool = False, as_json: bool = False) -> int:

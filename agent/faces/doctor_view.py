@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.faces.doctor import DoctorReport
 from agent.faces.doctor_models import ChatPlan, ModelCheck
+from agent.faces.doctor_report import DoctorReport
 from agent.faces.exits import EXIT_FAILED, EXIT_OK
 
 _RANK = {"ok": 0, "warning": 1, "problem": 2}

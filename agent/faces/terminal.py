@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from agent.common.config import Settings
 from agent.common.hints import command
 from agent.common.providers import is_known_provider
+from agent.common.safe_text import printable
 from agent.core.answers import progress_line
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, QUIT, help_text
 from agent.faces.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
 from agent.interview.notices import model_words
+from agent.interview.store import SessionError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
 
 
 class _Out:
-    """Printing for the chat, rich Markdown on a terminal and plain text when piped."""
+    """Printing for the chat, rich Markdown on a terminal and plain text when piped. Everything
+    passes through `printable`: messages quote replies, and a reply must not drive the terminal."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -41,6 +44,7 @@ class _Out:
             self.console.print()
             self.streamed = False
             return
+        text = printable(text)
         if self.rich:
             from rich.markdown import Markdown
 
@@ -52,9 +56,10 @@ class _Out:
 
     def token(self, tok: str) -> None:
         self.streamed = True
-        self.console.print(tok, end="", markup=False)
+        self.console.print(printable(tok), end="", markup=False)
 
     def info(self, text: str) -> None:
+        text = printable(text)
         if self.rich:
             self.console.print(text, style="dim", markup=False)
         else:
@@ -130,11 +135,11 @@ def _chat(settings: Settings, session: str, organization: str | None) -> int:
         gateway.ready()  # an unknown model string must fail (or fall back) now, not mid-interview
         if gateway.notice and gateway.notice != choice.notice:  # compared with what was shown
             out.info(gateway.notice)
-    with app.open_session(session, organization=organization, stream_tokens=interactive) as iv:
+    with app.open_session(session, organization=organization, stream_tokens=interactive, exclusive=True) as iv:
+        opening = iv.start()  # on resume, first finishes a turn a crash cut off
         if iv.is_done and not iv.waiting_for_reply:  # finished before follow-ups existed
             out.info(f"This session is complete. Print its report with: {command(f'report --session {session}')}")
             return EXIT_OK
-        opening = iv.start()
         if not new:
             for msg in opening:
                 out.assistant(msg)
@@ -162,7 +167,7 @@ def _loop(iv: Interview, out: _Out, session: str, interactive: bool, ctrl_c: thr
             _local_command(cmd, iv, out, session)
             continue
         if not interactive and line.strip():
-            out.info(f"you › {line.strip()[:200]}")
+            out.info(f"you › {printable(line.strip(), newlines=False)[:200]}")
         was_done = iv.is_done
         failed = _send(iv, out, line, session, ctrl_c)
         if failed is not None:
@@ -194,6 +199,9 @@ def _send(iv: Interview, out: _Out, line: str, session: str, ctrl_c: threading.E
             out.token(token)
         for msg in iv.said:
             out.assistant(msg)
+    except SessionError as exc:  # the session could not be saved (a full disk) or is busy elsewhere
+        out.info(str(exc))
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if ctrl_c.is_set():
             raise KeyboardInterrupt from exc
@@ -261,7 +269,7 @@ def status_table(iv: Interview) -> Table:
     configured = iv.state.get("model", "?")
     answering = next((c["model"] for c in reversed(iv.state.get("calls", [])) if c.get("ok")), configured)
     model = configured if answering == configured else f"{configured} (now {answering})"
-    table.caption = (f"Total so far {result.total}/60 · {level_text(rubric, result)} · model {model} · "
+    table.caption = printable(f"Total so far {result.total}/60 · {level_text(rubric, result)} · model {model} · "
                      f"{usage.model_calls} calls, {usage.prompt_tokens + usage.completion_tokens} tokens, "
                      f"${usage.cost_usd:.4f}")
     return table

@@ -77,10 +77,14 @@ class ModelChain:
     def backoff(self, attempt: int) -> None:
         time.sleep(RETRY_BACKOFF_SECONDS * (2 ** attempt))
 
+    def first_load(self, model: str) -> bool:
+        """Whether the next call is an Ollama model's first (it loads the model: slow, once)."""
+        return provider_of(model) in OLLAMA and model not in self._loaded
+
     def timeout(self, model: str) -> float:
         # Ollama loads a model into memory on its first request, which can take minutes on a
         # small machine: the first call gets longer.
-        if provider_of(model) in OLLAMA and model not in self._loaded:
+        if self.first_load(model):
             return max(self.settings.timeout_seconds, self.settings.first_load_timeout_seconds)
         return self.settings.timeout_seconds
 

@@ -26,11 +26,23 @@ _PULL = re.compile(r"not found, try pulling it first", re.I)
 _CONTEXT = re.compile(r"context.{0,20}(length|window)|maximum context|too many tokens|prompt is too long", re.I)
 
 
+class EmptyResponse(Exception):
+    """The provider answered without a message (no `choices`): nothing to read."""
+
+
+class ReplyTimeLimit(Exception):
+    """The reply's time window (`reply_timeout_seconds`) was used up before this model was asked."""
+
+
+class UnreadableAnswer(Exception):
+    """The model answered twice with output that does not match the requested structure."""
+
+
 class ModelFailure(BaseModel):
     """One failed call, classified: what happened in plain words, whether it will pass, the fix."""
 
     model: str
-    kind: str  # auth | quota | model_not_found | invalid_request | rate_limit | overloaded | server | timeout | connection | context | other
+    kind: str  # auth | quota | model_not_found | invalid_request | rate_limit | overloaded | server | timeout | connection | context | empty | unreadable | time_limit | other
     permanent: bool
     status: int | None = None
     what: str  # "OpenAI rejected the API key (401)"
@@ -61,6 +73,14 @@ def classify(exc: BaseException, model: str) -> ModelFailure:
         return ModelFailure(model=model, kind=kind, permanent=permanent, status=status,
                             what=what + (f" ({status})" if status else ""), fix=fix)
 
+    if isinstance(exc, ReplyTimeLimit):
+        return failure("time_limit", False, f"{who} did not answer within the {text} a reply may wait",
+                       "Try again later, or raise reply_timeout_seconds in config.yaml.")
+    if isinstance(exc, EmptyResponse):
+        return failure("empty", False, f"{who} returned an empty response", "Retrying usually works.")
+    if isinstance(exc, UnreadableAnswer):
+        return failure("unreadable", False, f"{who}'s answer could not be read ({text})",
+                       "The next model reads this reply; the configured model is asked again next time.")
     if provider_of(model) in OLLAMA and _PULL.search(text):
         return failure("model_not_found", True, f"Ollama does not have the model {bare}",
                        f"Run `ollama pull {bare}` on the Ollama server, then resume.")

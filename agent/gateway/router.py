@@ -30,12 +30,12 @@ from agent.common.config import Settings
 from agent.common.privacy import Redactor
 from agent.common.providers import DEFAULT_MODELS, OFFLINE_MODEL, OLLAMA, is_known_provider, is_offline, provider_of
 from agent.core.calls import CallRecord
-from agent.gateway import budget, responses, structured
-from agent.gateway.chain import ModelChain
+from agent.gateway import budget, deadline, responses, structured
+from agent.gateway.chain import RETRY_BACKOFF_SECONDS, ModelChain
 from agent.gateway.deployments import deployments, structured_hint
-from agent.gateway.failures import ModelFailure
+from agent.gateway.failures import EmptyResponse, ModelFailure, ReplyTimeLimit, UnreadableAnswer, classify
 from agent.gateway.models import ModelChoice, choose_model
-from agent.gateway.streaming import RestoringStream
+from agent.gateway.streaming import ProseOnly, RestoringStream
 from agent.observability import tracing
 
 # Without this, importing litellm tries to download its cost map (and retries in a thread).
@@ -199,10 +199,12 @@ class Gateway:
         usable, why = self.chain.usable(candidates)
         return usable, why, note
 
-    def _complete(self, task: str, messages: list[dict], **kwargs: Any) -> tuple[Any, list[CallRecord]]:
+    def _complete(self, task: str, messages: list[dict], skip: dict[str, ModelFailure] | None = None,
+                  **kwargs: Any) -> tuple[Any, list[CallRecord]]:
         """One call through the chain: transient failures are retried, then the next model tried;
         a permanent failure disables its model. Every attempt is a CallRecord; the one that
-        answered names the model that did and, if it was not the first choice, why."""
+        answered names the model that did and, if it was not the first choice, why. Models in
+        `skip` (e.g. whose answer to this call could not be read) are passed over."""
         router = self._get_router()  # first: it builds the chain
         usable, why, note = self._plan()
         if usable is None:
@@ -211,19 +213,25 @@ class Gateway:
         for dep, model in usable:
             if self.chain.stops_after(why):
                 break
+            if skip and model in skip:
+                why = skip[model]
+                continue
             redactor = self._redactor(model)
             sent = redactor.redact_messages(messages) if redactor else messages
             for attempt in range(self.chain.tries(model)):
                 start = time.perf_counter()
                 try:
+                    timeout = self._time_left(model)
                     resp = router.completion(model=dep, messages=sent, temperature=self.settings.temperature,
-                                             timeout=self.chain.timeout(model), **structured.for_provider(provider_of(model), kwargs))
+                                             timeout=timeout, **structured.for_provider(provider_of(model), kwargs))
+                    if not getattr(resp, "choices", None):
+                        raise EmptyResponse("no choices in the response")
                 except Exception as exc:  # noqa: BLE001 - any provider failure becomes a record, never a crash
                     failure = why = self.chain.failed(exc, model)
                     records.append(self.chain.failure_record(task, model, exc, failure, start))
-                    if failure.permanent or attempt + 1 >= self.chain.tries(model):
+                    if failure.permanent or failure.kind == "time_limit" or attempt + 1 >= self.chain.tries(model):
                         break
-                    self.chain.backoff(attempt)
+                    self._backoff(attempt)
                     continue
                 self.chain.answered(model)
                 if redactor is not None and redactor.count:
@@ -236,9 +244,26 @@ class Gateway:
                 return resp, records
         return None, records or [self.chain.stopped(task)]
 
-    def _call(self, task: str, messages: list[dict], **kwargs: Any) -> tuple[Any, list[CallRecord]]:
+    def _time_left(self, model: str) -> float:
+        """The timeout for the next attempt: the model's own, cut to what is left of the reply's
+        window; ReplyTimeLimit when nothing is left (the offline engine is always allowed)."""
+        own = self.chain.timeout(model)
+        left = deadline.remaining()
+        if left is None or is_offline(model) or self.chain.first_load(model):  # a first load may take minutes
+            return own
+        if left <= 0.5:
+            raise ReplyTimeLimit(f"{deadline.limit():g} s")
+        return min(own, left)
+
+    def _backoff(self, attempt: int) -> None:
+        left = deadline.remaining()
+        if left is None or left > RETRY_BACKOFF_SECONDS * (2 ** attempt):
+            self.chain.backoff(attempt)
+
+    def _call(self, task: str, messages: list[dict], skip: dict[str, ModelFailure] | None = None,
+              **kwargs: Any) -> tuple[Any, list[CallRecord]]:
         with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
-            resp, recs = self._complete(task, messages, **kwargs)
+            resp, recs = self._complete(task, messages, skip=skip, **kwargs)
             gen.record(recs[-1], responses.content(resp))
         return resp, recs
 
@@ -274,8 +299,9 @@ class Gateway:
         if self._schema_hint:
             attempt_messages = structured.with_system_hint(attempt_messages, self._schema_hint(schema))
         base = list(attempt_messages)
-        for attempt in range(2):
-            resp, recs = self._call(task, attempt_messages, **kwargs)
+        unreadable: dict[str, ModelFailure] = {}
+        for attempt in range(3):
+            resp, recs = self._call(task, attempt_messages, skip=unreadable, **kwargs)
             records.extend(recs)
             if resp is None:
                 return None, records
@@ -288,9 +314,21 @@ class Gateway:
                 rec = records[-1]
                 rec.ok = False
                 rec.error = f"invalid {schema.__name__}: {str(exc)[:300]}"
-                if attempt == 0:
+                if attempt == 0:  # once more, with the error: most models fix it
                     attempt_messages = structured.repair_messages(base, content, schema, exc)
+                    continue
+                # Twice unreadable: the reply goes to the next model in the chain (announced as a
+                # fallback), rather than being lost.
+                unreadable[rec.model] = classify(UnreadableAnswer(f"invalid {schema.__name__} twice"), rec.model)
+                rec.failure, rec.failure_summary = unreadable[rec.model].message, unreadable[rec.model].what
+                if not self._has_model_besides(unreadable):
+                    break
+                attempt_messages = base
         return None, records
+
+    def _has_model_besides(self, skip: dict[str, ModelFailure]) -> bool:
+        usable, why, _ = self._plan()
+        return bool(usable) and not self.chain.stops_after(why) and any(m not in skip for _, m in usable or [])
 
     def text(self, task: str, messages: list[dict],
              on_token: Callable[[str], None] | None = None) -> tuple[str | None, list[CallRecord]]:
@@ -299,11 +337,32 @@ class Gateway:
             resp, recs = self._call(task, messages)
             if resp is None:
                 return None, recs
-            return (resp.choices[0].message.content or "").strip() or None, recs
+            said = (responses.content(resp) or "").strip()
+            if structured.looks_like_data(said):  # data, not words: the next model words it
+                skip = {recs[-1].model: self._not_prose(recs)}
+                if not self._has_model_besides(skip):
+                    return None, recs
+                resp, more = self._call(task, messages, skip=skip)
+                recs = [*recs, *more]
+                said = (responses.content(resp) or "").strip() if resp is not None else ""
+                if structured.looks_like_data(said):
+                    self._not_prose(recs)
+                    return None, recs
+            return said or None, recs
         with tracing.generation(task, self.choice.model, messages, temperature=self.settings.temperature) as gen:
             text, records = self._stream(task, messages, on_token)
             gen.record(records[-1], text)
         return text, records
+
+    @staticmethod
+    def _not_prose(records: list[CallRecord]) -> ModelFailure:
+        """Mark the last call as failed: asked for words, it answered with data (JSON), which must
+        not be shown as the interviewer's message."""
+        rec = records[-1]
+        failure = classify(UnreadableAnswer("JSON instead of text"), rec.model)
+        rec.ok, rec.error, rec.failure, rec.failure_summary = False, "answered with JSON instead of text", \
+            failure.message, failure.what
+        return failure
 
     def _stream(self, task: str, messages: list[dict],
                 on_token: Callable[[str], None]) -> tuple[str | None, list[CallRecord]]:
@@ -323,20 +382,23 @@ class Gateway:
             start = time.perf_counter()
             redactor = self._redactor(model)
             sent = redactor.redact_messages(messages) if redactor else messages
-            emit: Callable[[str], None] = RestoringStream(redactor, on_token) if redactor else on_token
+            restoring = RestoringStream(redactor, on_token) if redactor else None
+            emit = ProseOnly(restoring or on_token)
             chunks, parts = [], []
             try:
                 if is_offline(model):  # the engine answers at once: one piece, no stream to read
                     resp = router.completion(model=dep, messages=sent, temperature=self.settings.temperature)
                     whole = responses.content(resp) or ""
-                    parts.append(whole)
-                    emit(whole)
                     rec = self._record(task, model, resp, start)
                     self.chain.mark(rec, why)
                     records.append(rec)
+                    if structured.looks_like_data(whole):
+                        self._not_prose(records)
+                        return None, records
+                    on_token(whole)
                     return whole.strip() or None, records
                 for chunk in router.completion(model=dep, messages=sent, temperature=self.settings.temperature,
-                                               timeout=self.chain.timeout(model), stream=True,
+                                               timeout=self._time_left(model), stream=True,
                                                stream_options={"include_usage": True}):
                     chunks.append(chunk)
                     delta = chunk.choices[0].delta.content if chunk.choices else None
@@ -350,8 +412,10 @@ class Gateway:
                     return None, records
                 continue
             self.chain.answered(model)
-            if isinstance(emit, RestoringStream):
-                emit.flush()
+            is_data = structured.looks_like_data("".join(parts))
+            emit.finish(is_data)
+            if restoring is not None:
+                restoring.flush()
             try:
                 rec = self._record(task, model, litellm.stream_chunk_builder(chunks, messages=sent), start)
             except Exception:  # noqa: BLE001 - usage is a nicety; the text arrived
@@ -360,6 +424,9 @@ class Gateway:
             self.chain.mark(rec, why)
             budget.add(rec.cost_usd)
             records.append(rec)
+            if is_data:  # nothing was shown: the next model words it
+                why = self._not_prose(records)
+                continue
             text = "".join(parts).strip() or None
             return (redactor.restore(text) if redactor else text), records
         return None, records or [self.chain.stopped(task)]

@@ -1,4 +1,5 @@
-"""Streamed replies with redaction placeholders mapped back as the tokens arrive."""
+"""Streamed replies: redaction placeholders mapped back as the tokens arrive, and answers that
+turn out to be data (JSON) held back instead of shown."""
 
 from __future__ import annotations
 
@@ -31,3 +32,28 @@ class RestoringStream:
         if self.pending:
             self.on_token(self.redactor.restore(self.pending) or "")
             self.pending = ""
+
+
+class ProseOnly:
+    """Passes streamed tokens on unless the answer starts like JSON ("{", "[", a code fence): then
+    they are held until the end, when `finish` shows them if they were prose after all."""
+
+    def __init__(self, on_token: Callable[[str], None]) -> None:
+        self.on_token, self.held, self.passing = on_token, "", False
+
+    def __call__(self, token: str) -> None:
+        if self.passing:
+            self.on_token(token)
+            return
+        self.held += token
+        start = self.held.lstrip()
+        if start and not start.startswith(("{", "[", "`")):
+            self.passing = True
+            self.on_token(self.held)
+            self.held = ""
+
+    def finish(self, is_data: bool) -> None:
+        """End of the stream: show what was held unless it is data."""
+        if self.held and not is_data:
+            self.on_token(self.held)
+        self.held = ""

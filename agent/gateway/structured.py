@@ -47,7 +47,8 @@ def extract_json(content: str, schema: type[BaseModel] | None = None) -> dict:
     """The JSON object in a model's answer: the whole text, else a fenced block, else the object
     in the surrounding prose that has the most of `schema`'s fields (objects with none of them,
     such as one item of a cut-off answer, do not count). An object that only wraps the answer
-    ({"RubricUpdate": {...}}) is unwrapped. ValueError when there is none."""
+    ({"RubricUpdate": {...}}) is unwrapped. ValueError when there is none, or when the answer is
+    a JSON object with none of the fields (some other structure)."""
     text = content.strip()
     fields = set(schema.model_fields) if schema is not None else set()
     for candidate in (text, *(m.group(1).strip() for m in _FENCE.finditer(text))):
@@ -56,7 +57,10 @@ def extract_json(content: str, schema: type[BaseModel] | None = None) -> dict:
         except ValueError:
             continue
         if isinstance(value, dict):
-            return _unwrapped(value, fields) or value
+            found = _unwrapped(value, fields)
+            if found is None:  # JSON, but not the answer asked for: reading it would lose the reply
+                raise ValueError(f"the JSON object has none of the fields {', '.join(sorted(fields))}")
+            return found
     decoder = json.JSONDecoder()
     best: dict | None = None
     done = 0  # objects inside one already read are its parts, not candidates
@@ -202,6 +206,21 @@ def with_system_hint(messages: list[dict], hint: str) -> list[dict]:
             m["content"] = f"{m['content']}\n\n{hint}"
             return out
     return [{"role": "system", "content": hint}, *out]
+
+
+def looks_like_data(text: str) -> bool:
+    """True when a text answer is JSON (bare or fenced) instead of prose: a model that answers a
+    question-phrasing request with data must not have it shown as the interviewer's message."""
+    body = text.strip()
+    if body.startswith("```"):
+        return True
+    if not body.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:
+        return body.endswith(("}", "]"))
+    return True
 
 
 def content_of(resp: Any) -> str:

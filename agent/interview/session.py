@@ -3,28 +3,38 @@
 The faces only call `start`, `reply` (or `stream_reply`, which yields the model's text as it
 arrives, read from LangGraph's `stream_mode="custom"`) and read `state`; nothing of the
 interview's logic lives here. Each graph run is one turn of the session's trace.
+
+Crash safety: a turn runs under the session's lock (one writer at a time, across processes) and
+starts from the state as saved. A process killed mid-turn leaves the reply in the checkpoint
+(LangGraph saves the resume value and each finished step's writes); `start` finishes that turn
+before anything else, so the next line typed answers the next question, not the interrupted one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Iterator
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.types import RESUME
 from langgraph.types import Command, StreamMode
 
 from agent.core.calls import Usage
-from agent.gateway import budget
+from agent.gateway import budget, deadline
 from agent.interview.context import Services
 from agent.interview.graph import build_graph
+from agent.interview.store import SessionLock, storage_failure
 from agent.observability import tracing
 
 
 class Interview:
-    """One named session (`services.session`) on a checkpointer."""
+    """One named session (`services.session`) on a checkpointer; with a `lock`, every turn holds it."""
 
-    def __init__(self, services: Services, checkpointer: Any) -> None:
+    def __init__(self, services: Services, checkpointer: Any, lock: SessionLock | None = None) -> None:
         self.services = services
+        self.lock = lock
         self.name = services.session
         self.graph = build_graph().compile(checkpointer=checkpointer)
         self.config: Any = {"configurable": {"thread_id": self.name}}
@@ -62,13 +72,30 @@ class Interview:
         tells the user and stops; the session resumes from the same question later."""
         return self.state.get("outage")
 
-    def start(self) -> list[str]:
-        """Begin a new session, or return the last message of a resumed one (the open question)."""
-        if self.is_new:
-            return self._run({"trace_id": tracing.new_trace_id()})
+    @property
+    def cut_off(self) -> bool:
+        """True when a turn was cut off (the process was killed, the disk filled): the reply is in
+        the checkpoint but the steps it starts did not all finish. `start` finishes it."""
         snap = self.graph.get_state(self.config)
-        if snap.next and "listen" not in snap.next:
-            # The process stopped between steps (e.g. killed mid-turn): finish the pending step.
+        if not snap.values:
+            return False
+        # A finished step whose successors were never saved, or a step other than listen pending.
+        if any(t.result is not None for t in snap.tasks) or (snap.next and "listen" not in snap.next):
+            return True
+        saver = self.graph.checkpointer
+        saved = saver.get_tuple(self.config) if isinstance(saver, BaseCheckpointSaver) else None
+        # The reply reached the checkpoint (LangGraph saves it first) but listen did not finish.
+        return bool(saved and any(w[1] == RESUME for w in saved.pending_writes or ()))
+
+    def start(self, organization: str | None = None) -> list[str]:
+        """Begin a new session (for `organization`, when given); or resume one: finish a turn that
+        was cut off (its messages), else the last message (the open question)."""
+        if self.is_new:
+            first: dict[str, Any] = {"trace_id": tracing.new_trace_id()}
+            if organization:
+                first["organization"] = organization
+            return self._run(first)
+        if self.cut_off:
             return self._run(None)
         said = [m["content"] for m in self.state.get("messages", []) if m["role"] == "assistant"]
         return said[-1:]
@@ -96,13 +123,24 @@ class Interview:
         # A face may resume this generator from different threads (the web server does); running
         # every step in one Context keeps the turn's budget and trace context across them.
         ctx = contextvars.copy_context()
-        steps = self._steps(payload)
+        steps = self._locked(payload)
         while True:
             try:
                 token = ctx.run(next, steps)
             except StopIteration:
                 return
             yield token
+
+    def _locked(self, payload: Any) -> Iterator[str]:
+        with self.lock.hold(wait=self.services.settings.session_wait_seconds) if self.lock else contextlib.nullcontext():
+            self._values = None  # another process may have moved the session on since we last read it
+            try:
+                yield from self._steps(payload)
+            except Exception as exc:
+                failure = storage_failure(exc, self.name)  # e.g. a full disk: one clear message
+                if failure is None:
+                    raise
+                raise failure from exc
 
     def _steps(self, payload: Any) -> Iterator[str]:
         before = len(self.state.get("messages", []))
@@ -113,9 +151,9 @@ class Interview:
         values: dict[str, Any] = {}
         self._values = None
         trace_id = self.state.get("trace_id") or (payload.get("trace_id") if isinstance(payload, dict) else None)
-        with budget.session_spend(spent), tracing.turn(self.name, reply=getattr(payload, "resume", None),
-                                                         rubric_version=svc.rubric.version, model=svc.gateway.model,
-                                                         trace_id=trace_id) as turn:
+        with budget.session_spend(spent), deadline.reply_window(svc.settings.reply_timeout_seconds), \
+                tracing.turn(self.name, reply=getattr(payload, "resume", None), rubric_version=svc.rubric.version,
+                             model=svc.gateway.model, trace_id=trace_id) as turn:
             for mode, chunk in self.graph.stream(payload, self.config, context=svc, stream_mode=modes):
                 if mode == "values" and isinstance(chunk, dict):
                     values = chunk

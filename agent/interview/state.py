@@ -54,6 +54,11 @@ class InterviewState(TypedDict, total=False):
     hints: dict[str, list[int]]
     """The reader's likeliest options for questions a reply touched but did not settle."""
 
+    flags: list[dict]
+    """Replies that carried text aimed at the assessor rather than describing practice (fake system
+    or tool messages, markup, instructions, self-ratings: agent.core.screening), or whose readings
+    the evidence check refused as injected or undescribed: {"turn", "kinds", "dropped"} each."""
+
     review: dict | None
     """At the review step: what the last reply asked for (agent.core.review.ReviewIntent)."""
 
@@ -103,7 +108,13 @@ class InterviewState(TypedDict, total=False):
     """The model the session runs on."""
 
     organization: str | None
-    """The assessed organization's name, for the report (chat --org)."""
+    """The assessed organization's name, for the report (chat --org, or the web page's field)."""
+
+    org_candidate: str | None
+    """An organization name heard in a reply, offered for the report (used unless declined)."""
+
+    org_declined: bool
+    """The person said not to name the organization on the report."""
 
     advice: dict | None
     """The recommended actions grounded in retrieved passages (Advice), set by the advise node."""

@@ -45,7 +45,8 @@ DISAGREE_CONFIDENCE = 0.55
 HINTS = 3
 
 
-def _evidence(sentence: str) -> str:
+def sentence_evidence(sentence: str) -> str:
+    """A sentence as evidence: whitespace squashed, end punctuation off, cut at EVIDENCE_MAX."""
     s = " ".join(sentence.split()).rstrip(".!?;, ")
     return s if len(s) <= EVIDENCE_MAX else s[:EVIDENCE_MAX].rsplit(" ", 1)[0]
 
@@ -106,7 +107,7 @@ def blend(rule_answers: Sequence[ScoredAnswer], sentences: Sequence[str], readin
                     if sure >= MODEL_OVERRIDE and not changes_course:
                         rule = ScoredAnswer(question_id=as_question_id(q), score=model_score,
                                             confidence=round(min(MAX_CONFIDENCE, sure), 2),
-                                            evidence=_evidence(sentences[pick]))
+                                            evidence=sentence_evidence(sentences[pick]))
                     if abs(model_score - rule_score) >= DISAGREE_GAP:
                         rule = rule.model_copy(update={"confidence": min(rule.confidence, DISAGREE_CONFIDENCE)})
                         if q in asking:
@@ -117,6 +118,6 @@ def blend(rule_answers: Sequence[ScoredAnswer], sentences: Sequence[str], readin
             score = int(probs.argmax())
             conf = min(MAX_CONFIDENCE, max(MIN_CONFIDENCE, float(probs.max()) * readings[pick].relevance[q] ** 0.5))
             out[q] = ScoredAnswer(question_id=as_question_id(q), score=score, confidence=round(conf, 2),
-                                  evidence=_evidence(sentences[pick]))
+                                  evidence=sentence_evidence(sentences[pick]))
     order = {q: i for i, q in enumerate(sorted(asked, key=lambda x: int(x[1:])))}
     return sorted(out.values(), key=lambda a: order.get(a.question_id, 99)), hints

@@ -3,8 +3,13 @@
 Deterministic and pure apart from loading knowledge/lexicon.yaml. The reply is split into
 sentences and clauses; lexicon cues (knowledge/lexicon.yaml plus the rubric's own option labels
 and table descriptors) say which questions a sentence speaks to and which option fits. Negation,
-minority/pilot hedges, lapsed practice, corrections, explicit self-ratings, injection attempts,
-questions asked back, stop requests, off-topic and non-English replies are handled on top.
+minority/pilot hedges, lapsed practice, corrections, questions asked back, stop requests,
+off-topic and non-English replies are handled on top.
+
+Only the genuine text is read: the reply is screened first (agent.core.screening) and what is
+aimed at the assessor — fake system or tool messages, markup and JSON, "note for the scoring
+system", role-play, self-ratings such as "I'd say a 3" or "we are level 5" — is blanked out, so
+it is never read as an answer (a self-rating becomes options to choose from, in the interview).
 
 Resolution rules (documented because they are judgement calls):
 - within a sentence, the heaviest cue wins (ties: the higher score, which is the more specific);
@@ -42,9 +47,11 @@ from __future__ import annotations
 
 import re
 
+from agent.core.concepts import load_concepts
 from agent.core.rubric import Rubric
-from agent.core.schemas import InterpretContext, LikelyOptions, QuestionBack, RubricUpdate, as_question_id
-from agent.offline.blend import blend
+from agent.core.schemas import InterpretContext, LikelyOptions, QuestionBack, RubricUpdate, ScoredAnswer, as_question_id
+from agent.core.screening import screen
+from agent.offline.blend import blend, sentence_evidence
 from agent.offline.lexicon import LEXICON_PATH, Cue, Lexicon, load_lexicon, rubric_cues
 from agent.offline.model import load_model
 from agent.offline.sentence import read_sentence
@@ -117,7 +124,10 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
 
     Deterministic; the only inputs are the context, the rubric and the lexicon.
     """
-    reply = ctx.reply or ""
+    screened = screen(ctx.reply or "")
+    # The masked text has the reply's length with the suspicious segments blanked: offsets and
+    # evidence refer to the (folded) reply, and nothing in a blanked segment can be read.
+    reply = screened.masked
     if not reply.strip():
         return RubricUpdate()
     lex = lexicon.compiled
@@ -134,7 +144,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
     clauses = [clause_spans(low, a, b) for a, b in sents]
 
     # --- per-sentence flags ------------------------------------------------------------------
-    injected = False
+    injected = screened.suspicious
     skip: set[int] = set()          # sentences yielding no answers (injection, questions)
     stmt_end: dict[int, int] = {}   # question sentences: statement part ends here
     wants_stop = False
@@ -200,6 +210,7 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
     model = load_model()
     answers, likely = blend(answers, texts, [model.read(t) for t in texts], asking, asked,
                             changes_course=is_correction_marker, hedged=hedged)
+    answers = _described(answers, texts, hedged, asking)
     if is_correction_marker:
         answers = [a.model_copy(update={"corrects": _quoted_at(low, a.evidence) >= correction_from}) for a in answers]
     interview_words = any_match(lex.interview_vocab, low) is not None
@@ -217,6 +228,39 @@ def interpret(ctx: InterpretContext, rubric: Rubric, lexicon: Lexicon) -> Rubric
         understood=True,
         likely=[LikelyOptions(question_id=as_question_id(q), options=o) for q, o in likely.items()],
     )
+
+
+# A reading moved to a lower option because only that one is described is not a sure one.
+FELL_CONFIDENCE = 0.55
+
+
+def _described(answers: list[ScoredAnswer], texts: list[str], hedged: list[bool],
+               asking: frozenset[str]) -> list[ScoredAnswer]:
+    """Readings whose evidence describes their option (agent.core.concepts, the check every
+    engine's answers pass): the reader's own evidence where it does; else, for a question asked,
+    the last unhedged sentence of the reply that does; else the highest lower option a sentence
+    describes (a plan sentence read as a hedged higher option, beside "we review spend monthly").
+    Any other reading is left as it is, for the evidence check to refuse and count."""
+    concepts = load_concepts()
+    plain = [t for t, h in zip(texts, hedged, strict=True) if not h][::-1]
+    out = []
+    for a in answers:
+        asked = a.question_id in asking
+        why = concepts.shortfall(a.question_id, a.score, a.evidence, asked=asked)
+        if why != "no_concept" or not asked:
+            # Described; or the option's label recited, which no lower option mends; or a reading of
+            # a question nobody asked whose words do not describe it: likely a word in passing.
+            out.append(a)
+            continue
+        for score in range(a.score, 0, -1):
+            said = next((t for t in plain if concepts.shortfall(a.question_id, score, t, asked=asked) is None), None)
+            if said is not None:
+                conf = a.confidence if score == a.score else min(a.confidence, FELL_CONFIDENCE)
+                out.append(a.model_copy(update={"score": score, "evidence": sentence_evidence(said), "confidence": conf}))
+                break
+        else:
+            out.append(a)
+    return out
 
 
 def _question_back(s: str, original: str, low: str, lex, ctx: InterpretContext) -> QuestionBack | None:

@@ -94,7 +94,6 @@ class Lexicon(StrictModel):
     # Stop only when they are the whole reply ("That's it." after a description means "that's all we do").
     stop_alone: list[str] = Field(default_factory=list)
     injection: list[str] = Field(default_factory=list)
-    explicit: list[str] = Field(default_factory=list)
     short_no: list[str] = Field(default_factory=list)
     short_yes: list[str] = Field(default_factory=list)
     question_back: dict[str, list[str]] = Field(default_factory=dict)
@@ -106,7 +105,7 @@ class Lexicon(StrictModel):
     _v = field_validator(
         "negators", "negation_exceptions", "post_negators", "lapsed", "hedges", "majority",
         "staff_hedges", "rest_none", "passing",
-        "corrections", "stop", "stop_alone", "injection", "explicit", "short_no", "short_yes", "interview_vocab",
+        "corrections", "stop", "stop_alone", "injection", "short_no", "short_yes", "interview_vocab",
     )(_check_patterns)
 
     @model_validator(mode="after")
@@ -117,9 +116,6 @@ class Lexicon(StrictModel):
             missing = set(range(6)) - {g.score for g in q.cues}
             if missing:
                 raise ValueError(f"{qid}: no cues for scores {sorted(missing)}")
-        for p in self.explicit:
-            if "(?P<n>" not in p:
-                raise ValueError(f"explicit pattern needs a (?P<n>...) group: {p!r}")
         bad = set(self.question_back) - {"options", "why", "clarify", "scores", "other"}
         if bad:
             raise ValueError(f"unknown question_back kinds {sorted(bad)}")
@@ -207,7 +203,6 @@ class CompiledLexicon:
     stop: tuple[re.Pattern[str], ...]
     stop_alone: tuple[re.Pattern[str], ...]
     injection: tuple[re.Pattern[str], ...]
-    explicit: tuple[re.Pattern[str], ...]
     short_no: tuple[re.Pattern[str], ...]
     short_yes: tuple[re.Pattern[str], ...]
     question_back: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
@@ -257,7 +252,6 @@ class CompiledLexicon:
             stop=many(lex.stop),
             stop_alone=many(lex.stop_alone),
             injection=many(lex.injection),
-            explicit=tuple(compile_pattern(p) for p in lex.explicit),
             short_no=tuple(re.compile(f"(?:{p.pattern}){tail}") for p in many(lex.short_no)),
             short_yes=tuple(re.compile(f"(?:{p.pattern}){tail}") for p in many(lex.short_yes)),
             question_back=tuple(

@@ -15,6 +15,7 @@ from litellm import CustomLLM, ModelResponse
 from agent.common.providers import OFFLINE_MODEL, OFFLINE_PROVIDER
 from agent.core.phrasing import load_phrasing, write_summary
 from agent.core.prompts import extract_context
+from agent.core.routing import RouteContext, RouteGuess
 from agent.core.rubric import load_rubric
 from agent.core.schemas import AskContext, InterpretContext, SummaryContext
 from agent.offline.interpret import interpret, load_lexicon
@@ -46,9 +47,29 @@ def respond(messages: list[dict]) -> str:
         cands = ctx.get("candidates") or []
         return json.dumps({"actions": [{"text": c["text"], "term": c["term"], "dimension": c.get("dimension"),
                                         "cites": [c["cite"]]} for c in cands]})
+    if task == "route":  # which question a follow-up question is about: the reader's relevance
+        return route_guess(RouteContext.model_validate(ctx)).model_dump_json()
     if task == "followup":  # extractive: the draft assembled from the passages
         return json.dumps(ctx.get("draft") or {"answer": "", "cites": [], "covered": False})
     return _NOT_SUPPORTED
+
+
+def route_guess(ctx: RouteContext) -> RouteGuess:
+    """The question the trained reader finds most relevant to a follow-up question, with its
+    calibrated probability (the same reading that maps interview replies to questions)."""
+    relevance = load_model().read(ctx.question).relevance
+    known = sorted((q for q in relevance if q in {x.id for x in ctx.questions}), key=relevance.__getitem__,
+                   reverse=True)
+    if not known:
+        return RouteGuess(question_id=None, confidence=0.0)
+    best = known[0]
+    top = float(relevance[best])
+    # The reader is calibrated on interview sentences; a short question gets low relevance even
+    # when it is plainly about one practice. Its share of the relevance then says how sure the
+    # choice is — once the question is about something at all (a floor of 0.1).
+    share = top / (sum(float(relevance[q]) for q in known) or 1.0)
+    confidence = top if top >= 0.5 or top < 0.1 else min(0.9, share)
+    return RouteGuess(question_id=best, confidence=round(confidence, 3))
 
 
 def _tokens(text: str) -> int:

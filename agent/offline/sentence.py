@@ -1,5 +1,5 @@
-"""Reading one sentence of a reply into votes: cue matches, negation, hedges, lapses, passing
-mentions and explicit self-ratings (rules in agent.offline.interpret's docstring)."""
+"""Reading one sentence of a reply into votes: cue matches, negation, hedges, lapses and passing
+mentions (rules in agent.offline.interpret's docstring)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import re
 
 from agent.offline.lexicon import Cue, Lexicon
 from agent.offline.text import NegationIndex, SpanIndex, any_match
-from agent.offline.votes import EXPLICIT_W, Vote, confidence
+from agent.offline.votes import Vote, confidence
 
-_NUM_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_QREF = re.compile(r"\b(?:q|question\s*#?\s*)(1[0-2]|[1-9])\b")
-_HAS_NUMBER = re.compile(r"[0-5]|zero|one|two|three|four|five")
 _NOW = re.compile(r"\b(now|today|these days|nowadays|since then|instead|currently)\b")
 _LEAD = re.compile(r"(?:(?:and|but|as for|re|regarding|for|on|our|the)\s+)*")
 _LABEL_NO = re.compile(r"\s*[:,\-]?\s*(?:no|nope|none|nothing|not yet|not really|n/a|nada)\b(?!\s+\w+\s+(?:is|are|was))")
@@ -148,20 +145,9 @@ def read_sentence(si, a, b, cls, hits, low, lex, lexicon: Lexicon, asking: froze
         elif ql.yes_score is not None and any_match(lex.short_yes, s):
             votes.append(Vote(current, ql.yes_score, 1.0, 0.5, si, a, b, bare=True))
 
-    # Explicit self-ratings: "I'd say a 3", "level 4 for tracing".
-    for rx in lex.explicit if _HAS_NUMBER.search(s) else ():
-        m = rx.search(s)
-        if not m:
-            continue
-        raw_n = m.group("n")
-        n = _NUM_WORDS.get(raw_n) if not raw_n.isdigit() else int(raw_n)
-        if n is None:
-            continue
-        target = _explicit_target(s, a, m, raw, asking, asked)
-        if target:
-            votes.append(Vote(target, n, EXPLICIT_W, 0.9, si, a, b))
-            topical = True
-        break
+    # Explicit self-ratings ("I'd say a 3", "level 4 for tracing") are not read: a score needs a
+    # description of the practice (issue 13). agent.core.screening masks them before reading, and
+    # the interviewer offers the options around the number instead (agent.interview.reading).
     return votes, topical
 
 def _hedge_kind(clause: str, lex) -> int:
@@ -200,13 +186,3 @@ def _drop_contained(hits):
             continue
         out.append(h)
     return out
-
-def _explicit_target(s, a, m, raw, asking: frozenset[str], asked) -> str | None:
-    ref = _QREF.search(s)
-    if ref and f"q{ref.group(1)}" in asked:
-        return f"q{ref.group(1)}"
-    pos = a + m.start("n")
-    named = [(abs(ms - pos), c.qid) for c, ms, me, ci, neg in raw if not c.generic and c.qid not in asking]
-    if named:
-        return min(named)[1]
-    return min(asking, key=lambda q: int(q[1:])) if asking else None

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from agent.core.schemas import ScoredAnswer, as_question_id
 
-EXPLICIT_W = 10.0  # weight of an explicit self-rating ("I'd say a 3")
 EVIDENCE_MAX = 240
 SHORT_EVIDENCE = 12
 
@@ -32,8 +31,6 @@ class Vote:
 
 
 def confidence(weight: float) -> float:
-    if weight >= EXPLICIT_W:
-        return 0.9
     if weight >= 5:
         return 0.9
     if weight >= 4:

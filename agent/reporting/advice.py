@@ -1,9 +1,10 @@
 """What the report recommends: strengths, improvement areas, actions, resources, outcomes, KPIs.
 
 Pure functions over the rubric, the transition guides and a scored assessment. Every action is a
-checklist line of a seed transition guide (or, where a guide has nothing for a weak dimension, the
-questionnaire's next option) and carries the seed section it came from, so the report never
-recommends something the framework does not say.
+checklist line of one of the model's transition guides (or, where a guide has nothing for a weak
+dimension, the questionnaire's next option) and carries the section it came from, so the report
+never recommends something the framework does not say. Which actions come first, and why, is
+agent.reporting.priorities.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment, DimensionScore
 from agent.core.transitions import Block, ChecklistItem, Guide, Kpi, Transitions
+from agent.reporting.wording import ReportWording, load_report_wording
 
 Priority = Literal["High", "Medium", "Low"]
 # Guides are paced in weeks; blocks that start after this week no longer fit "Short-term (0-3 months)".
@@ -29,11 +31,27 @@ Term = Literal["short", "medium", "long"]
 
 class Action(BaseModel):
     text: str
-    source: str  # seed section, e.g. "Transition Guides › Level 1 to Level 2 › Week 1-2: Gateway Setup"
+    source: str  # the model's section, e.g. "Transition Guides › Level 1 to Level 2 › Week 1-2: Gateway Setup"
     dimensions: list[str]
     pending: list[str] = Field(default_factory=list)  # unanswered questions that could show it is done
     cites: list[str] = Field(default_factory=list)  # ids of the index chunks it comes from
     term: Term | None = None
+    # The questionnaire's next option for a question no guide action moves (not a guide checklist item).
+    next_option: bool = False
+    # The options the action brings the organization to, e.g. {"q11": 2} (the guide item's
+    # `satisfied_by`, or the next option); empty when the questionnaire cannot tell.
+    reaches: dict[str, int] = Field(default_factory=dict)
+    weeks: tuple[int, int] | None = None  # the guide block's weeks, for the effort
+
+
+class FirstStep(BaseModel):
+    """One of the three things to do first, with why it matters for this organization."""
+
+    action: Action
+    dimension: str  # a dimension id, or "general"
+    name: str  # the dimension's name
+    why: list[str]  # the gap (with their words), the order (what builds on it), the effort
+    unlocks: list[str] = Field(default_factory=list)  # questions whose next steps build on it
 
 
 class Passage(BaseModel):
@@ -99,6 +117,8 @@ class Advice(BaseModel):
     written_by: str | None = None  # "extractive" or the model that wrote them
     passages: list[Passage] = Field(default_factory=list)
     organization_passages: list[Passage] = Field(default_factory=list)
+    # The three most important actions, most important first (agent.reporting.priorities).
+    first_steps: list[FirstStep] = Field(default_factory=list)
 
 
 def planning_level(assessment: Assessment) -> int:
@@ -111,23 +131,26 @@ def _lowest_question(rubric: Rubric, dim: str, answers: Mapping[str, int]) -> st
     return min(answered, key=lambda q: answers[q.id]).id if answered else None
 
 
-def _reason(rubric: Rubric, d: DimensionScore, answers: Mapping[str, int]) -> str:
+def _reason(rubric: Rubric, d: DimensionScore, answers: Mapping[str, int], wording: ReportWording) -> str:
     dim = rubric.dimension(d.dimension)
-    step = dim.ladder[min(int(d.target), 5)]
-    text = f"{d.score:.1f} against a target of {d.target:.1f}; the next step is “{step}”"
+    level = min(int(d.target), 5)
+    text = wording.areas.reason.format(score=f"{d.score:.1f}", target=f"{d.target:.1f}", level=level,
+                                       step=dim.ladder[level])
     qid = _lowest_question(rubric, d.dimension, answers)
     if qid is not None and answers[qid] < 5:
         q = rubric.question(qid)
-        text += f" (e.g. {qid}: from “{q.label(answers[qid])}” to “{q.label(answers[qid] + 1)}”)"
+        text += wording.areas.weakest.format(qid=qid, topic=q.topic, label=q.label(answers[qid]),
+                                             next=q.label(answers[qid] + 1))
     return text
 
 
-def improvement_areas(rubric: Rubric, assessment: Assessment) -> list[ImprovementArea]:
+def improvement_areas(rubric: Rubric, assessment: Assessment, wording: ReportWording | None = None) -> list[ImprovementArea]:
     """Scored dimensions below target, highest priority first.
 
     High: gap of 2 or more, or the lowest-scoring dimension (when scores differ at all);
     Medium: gap of 1 or more; Low: any smaller gap. Unscored dimensions are never listed.
     """
+    wording = wording or load_report_wording()
     scored = [(d, d.score) for d in assessment.dimensions if d.score is not None]
     lowest = min((s for _, s in scored), default=None)
     spread = len({s for _, s in scored}) > 1
@@ -141,7 +164,7 @@ def improvement_areas(rubric: Rubric, assessment: Assessment) -> list[Improvemen
         areas.append(
             ImprovementArea(
                 dimension=d.dimension, name=d.name, score=s, target=d.target, gap=d.gap,
-                priority=prio, reason=_reason(rubric, d, assessment.answers),
+                priority=prio, reason=_reason(rubric, d, assessment.answers, wording),
             )
         )
     rank = {"High": 0, "Medium": 1, "Low": 2}
@@ -179,51 +202,63 @@ def block_chunk_id(guide: Guide, block: Block) -> str:
     return f"transition-l{guide.from_level}-l{guide.to_level}-week-{first}-{last}"
 
 
-def _action(guide: Guide, block: Block, item: ChecklistItem, answers: Mapping[str, int]) -> Action:
-    pending = [q for q in item.questions() if q not in answers] if item.satisfied(answers) is None else []
-    return Action(text=item.text, source=guide.source(block), dimensions=item.dimensions, pending=pending,
-                  cites=[block_chunk_id(guide, block)])
-
-
-def _ladder_actions(rubric: Rubric, d: DimensionScore, target: int, answers: Mapping[str, int]) -> list[Action]:
-    """For a weak dimension the guide says nothing about: the questionnaire's next option."""
-    dim = rubric.dimension(d.dimension)
-    out = []
-    for q in rubric.questions_in(d.dimension):
-        a = answers.get(q.id)
-        if a is None or a >= target:
-            continue
-        out.append(
-            Action(
-                text=f"{dim.name}: move {q.id} from “{q.label(a)}” to “{q.label(a + 1)}” "
-                f"(toward “{dim.ladder[target]}”)",
-                source=f"Self-Assessment Tool › Quick Assessment Questionnaire › Question {q.id[1:]}; "
-                f"Assessment Framework › Capability Dimensions › {dim.name}",
-                dimensions=[d.dimension],
-                cites=[f"questionnaire-{q.id}", f"ladder-{d.dimension}"],
-            )
-        )
+def item_reaches(item: ChecklistItem) -> dict[str, int]:
+    """The options a checklist item brings the organization to: the questions of its `satisfied_by`
+    (any alternative), each at the highest option an alternative asks for."""
+    out: dict[str, int] = {}
+    for cond in item.satisfied_by:
+        for qid, minimum in cond.items():
+            out[qid] = max(out.get(qid, 0), minimum)
     return out
 
 
-def _resources(rubric: Rubric, transitions: Transitions, guide: Guide, actions: list[Action]) -> Resources:
+def _action(guide: Guide, block: Block, item: ChecklistItem, answers: Mapping[str, int]) -> Action:
+    pending = [q for q in item.questions() if q not in answers] if item.satisfied(answers) is None else []
+    return Action(text=item.text, source=guide.source(block), dimensions=item.dimensions, pending=pending,
+                  cites=[block_chunk_id(guide, block)], reaches=item_reaches(item), weeks=block.weeks)
+
+
+def next_option_action(rubric: Rubric, qid: str, answer: int, wording: ReportWording | None = None) -> Action:
+    """The questionnaire's next option for one question ("move q12 from … to …"), citing the question
+    and its dimension's capability ladder."""
+    wording = wording or load_report_wording()
+    q = rubric.question(qid)
+    dim = rubric.dimension(q.dimension)
+    return Action(
+        text=wording.plan.next_option_action.format(qid=qid, topic=q.topic, current=q.label(answer),
+                                                    next=q.label(answer + 1)),
+        source=f"Self-Assessment Tool › Quick Assessment Questionnaire › Question {qid[1:]}; "
+        f"Assessment Framework › Capability Dimensions › {dim.name}",
+        dimensions=[q.dimension],
+        cites=[f"questionnaire-{qid}", f"ladder-{q.dimension}"],
+        next_option=True,
+        reaches={qid: answer + 1},
+    )
+
+
+def _ladder_actions(rubric: Rubric, d: DimensionScore, target: int, answers: Mapping[str, int],
+                    wording: ReportWording) -> list[Action]:
+    """For a weak dimension the guide says nothing about: the questionnaire's next option."""
+    return [next_option_action(rubric, q.id, answers[q.id], wording)
+            for q in rubric.questions_in(d.dimension) if q.id in answers and answers[q.id] < target]
+
+
+def resources_for(rubric: Rubric, transitions: Transitions, guide: Guide, actions: list[Action],
+                  wording: ReportWording | None = None) -> Resources:
+    """People, technology, budget and timeline for the step `guide` describes: the model's profile of
+    the level it leads to, the platforms the actions set up, and the guide's own estimate."""
+    w = (wording or load_report_wording()).resources
     tgt = guide.to_level
     profile = transitions.profile(tgt)
-    where = f"the seed's Level {tgt} ({rubric.level(tgt).name}) organization profile"
-    people = (
-        f"{profile.people} ({where})" if profile.people
-        else f"{where} names no staffing; it describes: {'; '.join(profile.lines)}"
-    )
-    budget = (
-        f"{profile.budget} ({where}; the seed gives no amounts)" if profile.budget
-        else f"the seed gives no budget for Level {tgt}; {where}: {'; '.join(profile.lines)}"
-    )
+    where = w.profile.format(level=tgt, name=rubric.level(tgt).name)
+    lines = "; ".join(profile.lines)
+    people = (w.people_given.format(people=profile.people, profile=where) if profile.people
+              else w.people_none.format(profile=where, lines=lines))
+    budget = (w.budget_given.format(budget=profile.budget, profile=where) if profile.budget
+              else w.budget_none.format(level=tgt, profile=where, lines=lines))
     tools = [a.text for a in actions if a.text.startswith(("Deploy", "Evaluate"))]
-    technology = (
-        "what the actions above deploy: " + "; ".join(tools) if tools
-        else "no new platform is named by the guide for the open actions; the work is in the actions above"
-    )
-    timeline = f"{guide.timeline} for {guide.heading}: {guide.title} (the seed's estimate)"
+    technology = w.technology_tools.format(tools="; ".join(tools)) if tools else w.technology_none
+    timeline = w.timeline_text.format(timeline=guide.timeline, heading=guide.heading, title=guide.title)
     return Resources(people=people, technology=technology, budget=budget, timeline=timeline)
 
 
@@ -233,7 +268,7 @@ def select_actions(
     assessment: Assessment,
     answers: Mapping[str, AnswerRecord] | None = None,
 ) -> Advice:
-    """Everything the report recommends, drawn from the seed for this assessment.
+    """Everything the report recommends, drawn from the model's guides for this assessment.
 
     Short-term: open items of the guide from the current to the target level that start by week
     12 and concern a High/Medium-priority improvement area (or the whole organization, in the
@@ -242,9 +277,10 @@ def select_actions(
     questionnaire's next option instead. Items the answers show are already in place are left out
     (listed in `already_in_place`). `answers` only adds evidence quotes to strengths.
     """
+    wording = load_report_wording()
     cur, tgt = planning_level(assessment), assessment.target_level
     given = assessment.answers
-    areas = improvement_areas(rubric, assessment)
+    areas = improvement_areas(rubric, assessment, wording)
     weak = {a.dimension for a in areas}
     # Short-term work goes to the High/Medium areas; Low ones wait unless they are all there is.
     focus = {a.dimension for a in areas if a.priority != "Low"} or weak
@@ -270,7 +306,7 @@ def select_actions(
             if d.dimension in weak and not any(d.dimension in a.dimensions for a in short + medium):
                 term: Term = "short" if d.dimension in focus else "medium"
                 (short if term == "short" else medium).extend(
-                    a.model_copy(update={"term": term}) for a in _ladder_actions(rubric, d, tgt, given)
+                    a.model_copy(update={"term": term}) for a in _ladder_actions(rubric, d, tgt, given, wording)
                 )
         nxt = transitions.guide(tgt) if tgt > cur else None
         if nxt is not None:
@@ -285,15 +321,12 @@ def select_actions(
             long = [a.model_copy(update={"term": "long"})
                     for a in sorted(open_next, key=lambda a: not (weak & set(a.dimensions)))]
     else:
-        notes.append("Level 5 is the top of the model: there is no further transition guide.")
+        notes.append(wording.notes.top)
     for d in assessment.dimensions:
         if d.score is None:
-            notes.append(
-                f"{d.name} was not scored ({', '.join(d.missing)} not answered), so it is neither "
-                "a strength nor an improvement area yet."
-            )
+            notes.append(wording.notes.unscored.format(name=d.name, questions=", ".join(d.missing)))
     if assessment.level is None:
-        notes.append(f"Actions are planned from Level {cur}, the lowest level the answers so far guarantee.")
+        notes.append(wording.notes.planned_from.format(level=cur))
     kpis = transitions.kpis_for(tgt)
     return Advice(
         current_level=cur,
@@ -305,7 +338,7 @@ def select_actions(
         medium_term=medium,
         long_term=long,
         already_in_place=done,
-        resources=_resources(rubric, transitions, guide, short + medium) if guide else None,
+        resources=resources_for(rubric, transitions, guide, short + medium, wording) if guide else None,
         expected_outcomes=list(guide.success_criteria) if guide else [],
         kpi_level=tgt,
         kpi_tracking=kpis.tracking,

@@ -1,7 +1,8 @@
 """Writing the report's advice: retrieve the transition-guide passages for the improvement areas
 and turn them into recommended actions (written by the model from the passages, or extracted by
 the offline engine), keeping only actions that cite passages they were given and that the answers
-do not show are done.
+do not show are done; then plan them (agent.reporting.priorities): every dimension with a gap
+covered, ordered by importance, the three things to do first.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pydantic import BaseModel, Field
 from agent.common.providers import is_offline
 from agent.core.calls import CallRecord
 from agent.core.prompts import render
+from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
+from agent.core.transitions import Transitions
 from agent.reporting.advice import Action, Advice, Passage, select_actions
 from agent.reporting.context import ReportingContext
 from agent.reporting.grounded import (
@@ -20,6 +23,7 @@ from agent.reporting.grounded import (
     AdviceContext,
     AdviceDraft,
     AdviceQuery,
+    Candidate,
     advice_queries,
     as_actions,
     candidates,
@@ -28,14 +32,15 @@ from agent.reporting.grounded import (
     grounded_advice,
     passage,
 )
+from agent.reporting.priorities import plan_advice
 from agent.retrieval.retriever import INDEX_UNAVAILABLE as UNAVAILABLE
 from agent.retrieval.retriever import Filter
 
 ORG_PASSAGES_PER_AREA = 2
 
 
-def retrieve_passages(svc: ReportingContext, queries: list[AdviceQuery]) -> list[Passage]:
-    """The passages the advice queries find (organization documents only when close enough), once each."""
+def retrieve_by_query(svc: ReportingContext, queries: list[AdviceQuery]) -> list[list[Passage]]:
+    """The passages each advice query finds (organization documents only when close enough)."""
     retriever = svc.get_retriever()
     out = []
     for q in queries:
@@ -44,8 +49,33 @@ def retrieve_passages(svc: ReportingContext, queries: list[AdviceQuery]) -> list
         hits = retriever.search(q.text, flt, k=svc.top_k)
         if q.purpose == "organization":
             hits = [h for h in hits[:ORG_PASSAGES_PER_AREA] if (h.similarity or 0) >= ORG_MIN_SIMILARITY]
-        out += [passage(h.chunk, q, h.similarity) for h in hits]
-    return dedupe(out)
+        out.append([passage(h.chunk, q, h.similarity) for h in hits])
+    return out
+
+
+def retrieve_passages(svc: ReportingContext, queries: list[AdviceQuery]) -> list[Passage]:
+    """The passages the advice queries find (organization documents only when close enough), once each."""
+    return dedupe([p for found in retrieve_by_query(svc, queries) for p in found])
+
+
+def candidates_by_area(rubric: Rubric, transitions: Transitions, assessment: Assessment, queries: list[AdviceQuery],
+                       found: list[list[Passage]]) -> tuple[list[Candidate], list[str]]:
+    """The passages' open checklist items, read for each improvement area from the passages retrieved
+    for it. One block often comes up for several areas (Level 1 to 2's "Gateway Setup" for the
+    gateway and for security); read only once, for the first area, its items about the others were
+    lost, and security got no action although the block has "Set up basic authentication"."""
+    by_area: dict[str | None, list[Passage]] = {}
+    for q, passages in zip(queries, found, strict=True):
+        if q.purpose != "organization":
+            by_area.setdefault(q.dimension, []).extend(passages)
+    cands: dict[str, Candidate] = {}
+    in_place: dict[str, None] = {}
+    for passages in by_area.values():
+        more, done = candidates(rubric, transitions, assessment, dedupe(passages))
+        for c in more:
+            cands.setdefault(c.text, c)
+        in_place.update(dict.fromkeys(done))
+    return list(cands.values()), list(in_place)
 
 
 def _cited_elsewhere(svc: ReportingContext, advice: Advice) -> list[Passage]:
@@ -99,13 +129,15 @@ def write_advice(svc: ReportingContext, assessment: Assessment, records: dict[st
     base = select_actions(rubric, transitions, assessment, records)
     queries = advice_queries(rubric, assessment, records)
     if not queries:
-        return WrittenAdvice(advice=base)
+        return WrittenAdvice(advice=plan_advice(rubric, transitions, assessment, base, records))
     try:
-        passages = retrieve_passages(svc, queries)
+        found = retrieve_by_query(svc, queries)
     except UNAVAILABLE as exc:
         note = f"The retrieval index is unavailable ({exc}); the actions come straight from the transition guides."
-        return WrittenAdvice(advice=base.model_copy(update={"notes": [*base.notes, note]}), notices=[note])
-    cands, in_place = candidates(rubric, transitions, assessment, passages)
+        from_guides = base.model_copy(update={"notes": [*base.notes, note]})
+        return WrittenAdvice(advice=plan_advice(rubric, transitions, assessment, from_guides, records), notices=[note])
+    passages = dedupe([p for hits in found for p in hits])
+    cands, in_place = candidates_by_area(rubric, transitions, assessment, queries, found)
     ctx = AdviceContext(
         current_level=base.current_level, target_level=base.target_level,
         improvement_areas=[f"{a.name} ({a.dimension}): {a.priority}; {a.reason}" for a in base.improvement_areas],
@@ -127,6 +159,7 @@ def write_advice(svc: ReportingContext, assessment: Assessment, records: dict[st
         if writer != "extractive":
             notes.append("The model's actions could not be used; they were selected from the passages instead.")
         actions, writer = as_actions(cands, passages), "extractive"
-    advice: Advice = grounded_advice(base, actions, passages, in_place, notes, writer)
+    advice = plan_advice(rubric, transitions, assessment, grounded_advice(base, actions, passages, in_place, notes, writer),
+                         records)
     advice.passages += _cited_elsewhere(svc, advice)
     return WrittenAdvice(advice=advice, calls=calls)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from agent.common.safe_text import md_safe
 from agent.core.calls import Usage
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
@@ -25,7 +26,8 @@ def render_json(result: AssessmentResult, rubric: Rubric, transitions: Transitio
 def report_text(name: str, values: Mapping[str, Any], fmt: str, rubric: Rubric, transitions: Transitions) -> str:
     """A session's report as Markdown or JSON (the partial one while the interview is in progress)."""
     if fmt == "md" and values.get("report_md"):
-        return str(values["report_md"])
+        # A report saved before quotes were escaped may still carry raw HTML or images.
+        return md_safe(values["report_md"])
     result = AssessmentResult.model_validate(values["result"]) if values.get("report_md") \
         else partial_result(name, values, rubric)
     return render_json(result, rubric, transitions) if fmt == "json" else render_markdown(rubric, transitions, result)

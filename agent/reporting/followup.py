@@ -13,14 +13,14 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
 from agent.common.strict import ModelOutput
-from agent.common.text import stems
+from agent.common.text import stems, whole_sentences
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
@@ -48,6 +48,9 @@ class FollowupRules(BaseModel):
     version: int
     intents: dict[Intent, list[str]]
     dimensions: dict[str, list[str]]
+    term_asks: list[str] = Field(default_factory=list)
+    term_bare: str | None = None
+    results: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class FollowupRulesError(DataFileError):
@@ -97,6 +100,7 @@ class FollowupAnswer(BaseModel):
     sources: list[str]  # the cited passages' section paths
     covered: bool
     written_by: str = "extractive"
+    topic: Any = None  # the followup_route.Topic it was routed to (kind, id, how)
 
 
 def parse_question(text: str, rubric: Rubric, rules: FollowupRules | None = None) -> Question:
@@ -193,7 +197,7 @@ def draft_from_passages(
     """Quote the passages, best first; for transition blocks, mark what the answers show is done."""
     parts, cites = [], []
     for c in chunks:
-        body = _lines(c) if c.kind in ("transition", "kpi") else [" ".join(c.text.split())[:400]]
+        body = _lines(c) if c.kind in ("transition", "kpi") else [whole_sentences(c.text, 400)]
         done = set()
         if transitions is not None and c.kind == "transition" and c.from_level is not None:
             guide = transitions.guide(c.from_level)

@@ -1,23 +1,68 @@
-"""The assessment report in Markdown, following the seed's "Detailed Assessment Report Template".
+"""The assessment report in Markdown, following the AI Operations Maturity Model's "Detailed
+Assessment Report Template", led by the decisions: a plain-language summary and the three things
+to do first, then the template's sections with the full plan by dimension.
 
-Rendering is pure: it receives the rubric, the transition guides and a result, and never reads
-files or calls models (the executive-summary prose, if any, is already in `result.summary`).
+Rendering is pure: it receives the rubric, the transition guides and a result, and never calls
+models (the executive-summary prose, if a model wrote one, is already in `result.summary`); its
+wording comes from knowledge/report.yaml. Lines are wrapped at 80 columns, so the Markdown printed
+by `aiops-assess report` reads in a terminal as it does rendered on the web page.
 """
 
 from __future__ import annotations
 
+import re
+
+from agent.common.providers import is_offline
+from agent.common.safe_text import md_cell, md_safe, md_text
 from agent.core.rubric import Rubric
 from agent.core.scoring import Assessment, DimensionScore, level_text
 from agent.core.transitions import Transitions
-from agent.reporting.advice import Action, Advice, planning_level
+from agent.reporting.advice import Action, Advice, ImprovementArea
 from agent.reporting.result import ATTRIBUTION, AssessmentResult, advice_of
+from agent.reporting.wording import ReportWording, load_report_wording, lower_first, sentence_start
+
+WIDTH = 80
+# A wrapped line must not start with what Markdown would read as a list item, heading, quote,
+# table row, code fence or heading underline: it would change the document's structure.
+_BLOCK_START = re.compile(r"^(?:[-+*]|#{1,6}|\d{1,9}[.)]|[-=]+|[>|].*|`{3,}.*|~{3,}.*)$")
 
 # -- formatting helpers -------------------------------------------------------------------------
+
+
+def wrap(text: str, first: str = "", rest: str = "", width: int = WIDTH) -> list[str]:
+    """`text` on lines of at most `width` characters (a longer word stays whole), the first starting
+    with `first`, the others with `rest`. A line never starts with a word Markdown would read as the
+    start of a block ("3." or "-"): that word's predecessor moves down with it."""
+    lines: list[list[str]] = [[]]
+    for word in text.split():
+        line = lines[-1]
+        used = len(first if len(lines) == 1 else rest) + len(" ".join([*line, word]))
+        if not line or used <= width:
+            line.append(word)
+        elif _BLOCK_START.match(word) and len(line) > 1:
+            lines.append([line.pop(), word])
+        elif _BLOCK_START.match(word):
+            line.append(word)
+        else:
+            lines.append([word])
+    return [(first if i == 0 else rest) + " ".join(words) for i, words in enumerate(lines)]
 
 
 def _cell(text: object) -> str:
     """Table-safe text: a raw `|` would split the cell, a newline would end the row."""
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _said(text: object) -> str:
+    """Someone's words (a reply, their organization's name or documents) on one line, shown as
+    typed: never Markdown or HTML of their own."""
+    return md_text(" ".join(str(text).split()))
+
+
+def _cut(text: str, chars: int) -> tuple[str, bool]:
+    """`text` on one line, cut at a word with "…" when longer than `chars`; and whether it was cut."""
+    words = " ".join(text.split())
+    return (words, False) if len(words) <= chars else (words[:chars].rsplit(" ", 1)[0] + "…", True)
 
 
 def _num(x: float | None) -> str:
@@ -26,180 +71,328 @@ def _num(x: float | None) -> str:
 
 def partial_banner(rubric: Rubric, a: Assessment) -> str:
     """The partial-assessment notice shown at the top of the report."""
-    answered = len(rubric.questions) - len(a.missing)
     missing = "; ".join(f"{q} ({rubric.question(q).text})" for q in a.missing)
-    return f"Partial assessment: {answered} of {len(rubric.questions)} questions answered; missing: {missing}"
+    return load_report_wording().header.partial.format(
+        answered=len(rubric.questions) - len(a.missing), count=len(rubric.questions), missing=missing)
 
 
-def _gap_text(rubric: Rubric, a: Assessment, advice: Advice) -> str:
+def _weakest(rubric: Rubric, a: Assessment, dim: str) -> str | None:
+    """The dimension's lowest answered question."""
+    answered = [q.id for q in rubric.questions_in(dim) if q.id in a.answers]
+    return min(answered, key=a.answers.__getitem__) if answered else None
+
+
+# -- the executive summary ----------------------------------------------------------------------
+
+
+def _gap_text(rubric: Rubric, a: Assessment, advice: Advice, w: ReportWording) -> str:
     if advice.guide is None:
-        return "None: Level 5 is the top of the model."
+        return w.gap.top
     band = next(b for b in rubric.bands if b.level == a.target_level)
-    big = sorted((d for d in a.dimensions if d.gap), key=lambda d: -(d.gap or 0))[:3]
-    gaps = ", ".join(f"{d.name} ({d.gap:.1f})" for d in big) or "none by dimension"
-    if a.level is None:
-        lo, hi = a.level_range
-        return (
-            f"Not final: the {len(a.missing)} missing answers could place the organization anywhere "
-            f"from Level {lo} to Level {hi}. Planned from Level {lo} toward Level {a.target_level} "
-            f"({a.target_level_name}); largest gaps so far: {gaps}."
-        )
-    need = max(0, band.min - a.total)
-    return (
-        f"One level ({advice.guide}): {need} more points on the questionnaire (total {a.total}/60; "
-        f"Level {a.target_level} starts at {band.min}). Largest gaps: {gaps}."
-    )
-
-
-def _default_summary(rubric: Rubric, result: AssessmentResult, advice: Advice) -> str:
-    a = result.assessment
-    who = result.organization or "the organization"
-    strong = ", ".join(s.name for s in advice.strengths) or "no dimension yet"
-    weak = ", ".join(i.name for i in advice.improvement_areas[:3]) or "no dimension"
-    if a.level is None:
-        lo, hi = a.level_range
-        head = (
-            f"Based on {len(rubric.questions) - len(a.missing)} of {len(rubric.questions)} answers, "
-            f"{who} is provisionally between Level {lo} and Level {hi}."
-        )
+    largest = max((d.gap or 0 for d in a.dimensions), default=0)
+    big = [d for d in a.dimensions if largest and d.gap == largest]
+    scored = [d for d in a.dimensions if d.score is not None]
+    if len(big) == len(scored) > 1:
+        gaps = w.gap.even.format(gap=f"{largest:.1f}")
     else:
-        head = f"{who[:1].upper()}{who[1:]} operates at {level_text(rubric, a)}, with a total of {a.total}/60."
-    return f"{head} Strongest: {strong}. Most to gain toward Level {a.target_level} ({a.target_level_name}): {weak}."
+        gaps = ", ".join(w.gap.item.format(name=d.name, gap=f"{d.gap:.1f}") for d in big[:3]) or w.gap.none
+    if a.level is None:
+        lo, hi = a.level_range
+        return w.gap.partial.format(missing=len(a.missing), lo=lo, hi=hi, target=a.target_level,
+                                    target_name=a.target_level_name, gaps=gaps)
+    return w.gap.complete.format(need=max(0, band.min - a.total), target=a.target_level,
+                                 target_name=a.target_level_name, total=a.total, start=band.min, gaps=gaps)
 
 
-def _current_cell(d: DimensionScore) -> str:
+def _situation(rubric: Rubric, result: AssessmentResult, advice: Advice, w: ReportWording) -> str:
+    """Where the organization stands, what already works and the largest gaps, in plain words."""
+    a, s = result.assessment, w.summary
+    who = _said(result.organization) if result.organization else s.organization
+    band = next((b for b in rubric.bands if b.level == a.target_level), None)
+    if a.level is None:
+        lo, hi = a.level_range
+        head = s.partial.format(answered=len(a.answers), who=who, lo=lo, hi=hi, framework=w.framework,
+                                missing=len(a.missing))
+    elif advice.guide is None:
+        head = s.top.format(who=who, level_name=a.level_name, framework=w.framework, total=a.total)
+    else:
+        head = s.complete.format(who=who, level=a.level, level_name=a.level_name, framework=w.framework,
+                                 total=a.total, target=a.target_level, target_name=a.target_level_name,
+                                 start=band.min if band else "")
+    parts = [head if result.organization else sentence_start(head)]  # their name as they wrote it
+    if advice.strengths:
+        items = "; ".join(s.working_item.format(topic=rubric.question(x.question).topic, label=x.label)
+                          for x in advice.strengths if x.question and x.label)
+        parts.append((s.working if advice.strengths[0].at_target else s.working_relative).format(items=items))
+    areas = advice.improvement_areas
+    largest = [x for x in areas if x.gap == max(y.gap for y in areas)] if areas else []
+    if len(largest) == len([d for d in a.dimensions if d.score is not None]) > 1:
+        parts.append(s.even_gaps.format(gap=f"{largest[0].gap:.1f}", target=a.target_level))
+    elif largest:
+        parts.append(s.gaps.format(items="; ".join(_gap_item(rubric, a, x, w) for x in largest[:3])))
+    elif advice.guide is not None and a.level is not None:
+        parts.append(s.no_gaps.format(target=a.target_level))
+    return " ".join(parts)
+
+
+def _gap_item(rubric: Rubric, a: Assessment, area: ImprovementArea, w: ReportWording) -> str:
+    qid = _weakest(rubric, a, area.dimension)
+    q = rubric.question(qid) if qid else None
+    return w.summary.gap_item.format(name=area.name, score=f"{area.score:.1f}", target=f"{area.target:.1f}",
+                                     topic=lower_first(q.topic) if q else "", label=q.label(a.answers[q.id]) if q else "")
+
+
+def _summary(rubric: Rubric, result: AssessmentResult, advice: Advice, w: ReportWording) -> list[str]:
+    """The summary paragraph (written by the model when an LLM was used; the offline engine's would
+    only repeat the scores, so the plain-words one is used then) and where to start."""
+    model_wrote = result.summary and result.summary.strip() and not is_offline(result.model)
+    paragraph = result.summary.strip() if model_wrote and result.summary else _situation(rubric, result, advice, w)
+    out = [*wrap(" ".join(paragraph.split())), ""]
+    if advice.first_steps:
+        items = "; ".join(lower_first(s.action.text) for s in advice.first_steps)
+        out += [*wrap(w.summary.first.format(items=items)), ""]
+    return out
+
+
+def _step_text(a: Action, w: ReportWording) -> str:
+    """The action, labelled when it is the questionnaire's next option rather than a guide item."""
+    return f"{w.first.next_option}: {lower_first(a.text)}" if a.next_option else a.text
+
+
+def _first_steps(advice: Advice, w: ReportWording) -> list[str]:
+    f = w.first
+    out = [f"## {w.headings.first}", ""]
+    if not advice.first_steps:
+        return [*out, f.top if advice.guide is None else f.none, ""]
+    out += [*wrap(f.intro), ""]
+    for i, step in enumerate(advice.first_steps, 1):
+        out += wrap(f"**{_step_text(step.action, w)}** ({step.name})", f"{i}. ", "   ")
+        for label, text in zip((f.why_label, f.order_label, f.effort_label), step.why, strict=False):
+            out += wrap(f"{label}: {text}", "   - ", "     ")
+        out += wrap(f"{f.source_label}: {step.action.source}", "   - ", "     ")
+    return [*out, ""]
+
+
+# -- the plan -----------------------------------------------------------------------------------
+
+
+def _dimension_of(a: Action) -> str:
+    return a.dimensions[0] if a.dimensions else "general"
+
+
+def _action_lines(a: Action, advice: Advice, w: ReportWording) -> list[str]:
+    marks = [w.plan.first_mark.format(n=i) for i, s in enumerate(advice.first_steps, 1) if s.action == a]
+    note = f"; {w.plan.pending.format(questions=', '.join(a.pending))}" if a.pending else ""
+    text = _step_text(a, w) + (f" — {marks[0]}" if marks else "")
+    return wrap(f"{text} *({a.source}{note})*", "- [ ] ", "  ")
+
+
+def _groups(rubric: Rubric, actions: list[Action], advice: Advice, w: ReportWording) -> list[str]:
+    """One horizon's actions grouped by dimension, in the order of their most important action, then
+    what concerns the whole organization."""
+    # The actions come most important first, so a dimension's place is that of its first action
+    # (the gateway before cost when cost's first steps need the gateway); organization-wide last.
+    order = [d for d in dict.fromkeys(_dimension_of(a) for a in actions) if d != "general"] + ["general"]
+    areas = {x.dimension: x for x in advice.improvement_areas}
+    out: list[str] = []
+    for dim in order:
+        mine = [a for a in actions if _dimension_of(a) == dim]
+        if not mine:
+            continue
+        if dim == "general":
+            title = w.plan.general
+        elif dim in areas:
+            title = w.plan.group.format(name=areas[dim].name, priority=areas[dim].priority)
+        else:
+            title = w.plan.group_other.format(name=rubric.dimension(dim).name)
+        out += [f"**{title}**", ""]
+        for a in mine:
+            out += _action_lines(a, advice, w)
+        out.append("")
+    return out
+
+
+def _plan(rubric: Rubric, a: Assessment, adv: Advice, w: ReportWording) -> list[str]:
+    p = w.plan
+    out = [f"## {w.headings.actions}", ""]
+    if adv.grounded:
+        intro = p.extractive if adv.written_by == "extractive" else p.written.format(model=adv.written_by)
+    else:
+        intro = p.guide.format(guide=adv.guide) if adv.guide else ""
+    planned = adv.short_term + adv.medium_term + adv.long_term
+    if any(x.next_option for x in planned):
+        intro += " " + p.next_option_note
+    if planned:
+        intro += " " + p.by_dimension
+    out += [*wrap(intro.strip()), ""] if intro.strip() else []
+    nxt = a.target_level if a.target_level < 5 else None
+    empty_long = p.empty_long.format(start=nxt, end=(nxt or 0) + 1) if nxt and nxt > adv.current_level else p.empty_long_top
+    for title, actions, empty in ((w.headings.short, adv.short_term, p.empty_short),
+                                  (w.headings.medium, adv.medium_term, p.empty_medium),
+                                  (w.headings.long, adv.long_term, empty_long)):
+        out += [f"### {title}", ""]
+        out += _groups(rubric, actions, adv, w) if actions else [f"- {empty}", ""]
+    if adv.already_in_place:
+        done = "; ".join(x.text for x in adv.already_in_place)
+        out += [*wrap(f"*{p.in_place.format(items=done)}*"), ""]
+    if adv.organization_passages:
+        out += [f"### {w.headings.organization_documents}", ""]
+        for x in adv.organization_passages:
+            excerpt, _ = _cut(x.text, 240)
+            out += wrap(f"{_said(x.section)}" + (f" (for {x.for_dimension})" if x.for_dimension else "")
+                        + f": {_said(excerpt)}", "- ", "  ")
+        out.append("")
+    return out
+
+
+def _areas(adv: Advice, w: ReportWording) -> list[str]:
+    """Improvement areas, each pointing to the sections its listed actions come from."""
+    out = [f"## {w.headings.areas}", ""]
+    planned = adv.short_term + adv.medium_term + adv.long_term
+    for i, x in enumerate(adv.improvement_areas, 1):
+        sections = [s for act in planned if _dimension_of(act) == x.dimension for s in act.source.split("; ")]
+        see = w.areas.see.format(sections="; ".join(dict.fromkeys(sections))) if sections else ""
+        out += wrap(w.areas.line.format(n=i, name=x.name, priority=x.priority, reason=x.reason, see=see), "", "   ")
+    if not adv.improvement_areas:
+        out.append(w.areas.none)
+    return [*out, ""]
+
+
+# -- the rest -----------------------------------------------------------------------------------
+
+
+def _current_cell(d: DimensionScore, w: ReportWording) -> str:
     if d.score is not None and d.missing:
-        return f"{_num(d.score)} ({', '.join(d.answered)} only)"
+        return w.scores.only.format(score=_num(d.score), questions=", ".join(d.answered))
     return _num(d.score)
 
 
-def _action_line(a: Action) -> str:
-    note = f"; may already be in place: {', '.join(a.pending)} not answered" if a.pending else ""
-    return f"- [ ] {a.text} *({a.source}{note})*"
+def _table(columns: list[str]) -> list[str]:
+    return ["| " + " | ".join(columns) + " |", "|" + "|".join("-" * (len(c) + 2) for c in columns) + "|"]
 
 
-def _actions(title: str, actions: list[Action], empty: str) -> list[str]:
-    return [f"### {title}", *([_action_line(a) for a in actions] or [f"- {empty}"]), ""]
+def _evidence(rubric: Rubric, result: AssessmentResult, w: ReportWording) -> list[str]:
+    """Every answer in a table narrow enough for an 80-column terminal, then their words, wrapped
+    (quotes past `quote_chars` are cut here and kept whole in the JSON export)."""
+    a, e = result.assessment, w.evidence
+    out = [f"## {w.headings.evidence}", "", *_table(e.columns)]
+    for q in rubric.questions:
+        if q.id in a.answers:
+            out.append(f"| {q.id} | {_cell(q.topic)} | {_cell(q.label(a.answers[q.id]))} | {a.answers[q.id]}/5 |")
+        else:
+            out.append(f"| {q.id} | {_cell(q.topic)} | {e.not_answered} | — |")
+    said = [(q, result.answers.get(q.id)) for q in rubric.questions if q.id in a.answers]
+    if not said:
+        return [*out, ""]
+    out += ["", *wrap(e.said_intro), ""]
+    cut_any = False
+    for q, rec in said:
+        conf = f"{rec.confidence:.2f}" if rec else "—"
+        if rec and rec.evidence.strip():
+            quote, cut = _cut(rec.evidence, e.quote_chars)
+            cut_any |= cut
+            out += wrap(e.said_item.format(qid=q.id, quote=md_cell(quote), confidence=conf), "- ", "  ")
+        else:
+            out += wrap(e.no_quote.format(qid=q.id, confidence=conf), "- ", "  ")
+    if cut_any:
+        out += ["", *wrap(e.cut_note.format(chars=e.quote_chars))]
+    return [*out, ""]
+
+
+def _resources_and_outcomes(a: Assessment, adv: Advice, w: ReportWording) -> list[str]:
+    r = w.resources
+    out = [f"## {w.headings.resources}", ""]
+    if adv.resources:
+        x = adv.resources
+        for label, text in ((r.people, x.people), (r.technology, x.technology), (r.budget, x.budget),
+                            (r.timeline, x.timeline)):
+            out += wrap(f"**{label}:** {text}", "- ", "  ")
+    else:
+        out.append(r.none)
+    out += ["", f"## {w.headings.outcomes}", ""]
+    if adv.expected_outcomes:
+        out += wrap(w.outcomes.intro.format(level=a.target_level, name=a.target_level_name))
+        out += [f"- {c}" for c in adv.expected_outcomes]
+    else:
+        out.append(w.outcomes.top)
+    out += ["", f"## {w.headings.kpis.format(level=adv.kpi_level)}", ""]
+    if adv.kpis:
+        out += _table(w.kpis.columns)
+        out += [f"| {_cell(k.name)} | {_cell(k.target)} | {_cell(k.frequency)} |" for k in adv.kpis]
+        out.append("")
+    return [*out, w.kpis.tracking.format(tracking=adv.kpi_tracking), ""]
+
+
+def _appendix(rubric: Rubric, result: AssessmentResult, adv: Advice, w: ReportWording) -> list[str]:
+    a, x, u = result.assessment, w.appendix, result.usage
+    total = (x.total.format(total=a.total) if a.complete else
+             x.total_partial.format(total=a.total, answered=len(a.answers), most=a.max_total))
+    level = (x.level.format(level=level_text(rubric, a)) if a.level is not None else
+             x.level_partial.format(level=level_text(rubric, a), start=adv.current_level))
+    lines = [total, level,
+             x.finished_early.format(answer=x.answer_yes if result.finished_early else x.answer_no),
+             x.session.format(session=result.session), x.model.format(model=result.model),
+             x.calls.format(calls=u.model_calls),
+             x.tokens.format(prompt=u.prompt_tokens, completion=u.completion_tokens),
+             x.cost.format(cost=u.cost_usd), x.rubric.format(version=result.rubric_version),
+             *(x.note.format(note=n) for n in [*adv.notes, *result.notes])]
+    out = [f"## {w.headings.appendix}", ""]
+    for line in lines:
+        out += wrap(line, "- ", "  ")
+    if adv.passages:
+        out += ["", f"### {w.headings.sources}", "", x.sources_intro, ""]
+        for p in adv.passages:
+            out += wrap(f"`{p.id}` — {p.section}", "- ", "  ")
+    return [*out, "", ATTRIBUTION, ""]
 
 
 # -- Markdown -----------------------------------------------------------------------------------
 
 
 def render_markdown(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> str:
-    """The report in Markdown: the seed's template headings in order, then KPIs, the answers with
-    their evidence, and an appendix with usage and attribution."""
+    """The report in Markdown: the summary and the three things to do first, then the template's
+    headings in order (the plan grouped by dimension), the KPIs, the answers with their evidence,
+    and an appendix with usage, sources and attribution. What people said is quoted as text, and
+    the whole is passed through `md_safe`, since the summary and the actions may be written by a
+    model that read their replies."""
+    w = load_report_wording()
+    h = w.header
     a = result.assessment
     adv = advice_of(rubric, transitions, result)
-    out = ["# AI Operations Maturity Assessment Report", ""]
+    out = [f"# {w.headings.title}", ""]
     if not a.complete:
-        out += [f"> **{partial_banner(rubric, a)}**", ""]
+        out += [*wrap(f"**{partial_banner(rubric, a)}**", "> ", "> "), ""]
+    org = _said(result.organization) if result.organization else h.not_given
     out += [
-        f"**Organization:** {result.organization or 'Not given'}  ",
-        f"**Assessment Date:** {result.assessed_on}  ",
-        f"**Assessed By:** {result.assessed_by}",
+        *wrap(f"**{h.organization}:** {org}")[:-1], wrap(f"**{h.organization}:** {org}")[-1] + "  ",
+        f"**{h.date}:** {result.assessed_on}  ",
+        f"**{h.assessed_by}:** {result.assessed_by}",
         "",
-        "## Executive Summary",
+        f"## {w.headings.summary}",
         "",
-        f"**Current Maturity Level:** {level_text(rubric, a)}  ",
-        f"**Target Maturity Level:** Level {a.target_level} ({a.target_level_name})"
-        + (", provisional" if a.level is None else "")
-        + "  ",
-        f"**Gap:** {_gap_text(rubric, a, adv)}",
+        f"**{h.current}:** {level_text(rubric, a)}  ",
+        f"**{h.target}:** Level {a.target_level} ({a.target_level_name})"
+        + (h.provisional if a.level is None else "") + "  ",
+        *wrap(f"**{h.gap}:** {_gap_text(rubric, a, adv, w)}"),
         "",
-        result.summary.strip() if result.summary else _default_summary(rubric, result, adv),
+        *_summary(rubric, result, adv, w),
+        *_first_steps(adv, w),
+        f"## {w.headings.scores}",
         "",
-        "## Dimension Scores",
-        "",
-        "| Dimension | Current | Target | Gap |",
-        "|-----------|---------|--------|-----|",
+        *_table(w.scores.columns),
     ]
-    out += [f"| {d.name} | {_current_cell(d)} | {_num(d.target)} | {_num(d.gap)} |" for d in a.dimensions]
+    out += [f"| {d.name} | {_current_cell(d, w)} | {_num(d.target)} | {_num(d.gap)} |" for d in a.dimensions]
     if a.missing:
-        out += ["", "“—”: not scored, its questions were not answered (missing answers are not counted as 0)."]
-    out += ["", "## Strengths", ""]
+        out += ["", *wrap(w.scores.missing)]
+    out += ["", f"## {w.headings.strengths}", ""]
     for i, s in enumerate(adv.strengths, 1):
-        kind = "at or above target" if s.at_target else "highest score so far, below target"
-        quote = f" — you said: “{' '.join(s.evidence.split())}”" if s.evidence else ""
-        out.append(f"{i}. **{s.name}** ({s.score:.1f}, {kind}): {s.question} “{s.label}”{quote}")
+        kind = w.strengths.at_target if s.at_target else w.strengths.relative
+        quote = w.strengths.quote.format(said=_said(s.evidence)) if s.evidence else ""
+        topic = rubric.question(s.question).topic if s.question else ""
+        out += wrap(w.strengths.line.format(n=i, name=s.name, score=f"{s.score:.1f}", kind=kind, qid=s.question,
+                                            topic=topic, label=s.label, quote=quote), "", "   ")
     if not adv.strengths:
-        out.append("No dimension has reached its target or scored above 0 yet.")
-    out += ["", "## Improvement Areas", ""]
-    for i, x in enumerate(adv.improvement_areas, 1):
-        seen = [p.section for p in adv.passages if p.for_dimension == x.dimension and p.origin == "framework"]
-        see = f" See: {'; '.join(dict.fromkeys(seen))}." if seen else ""
-        out.append(f"{i}. {x.name} - Priority: {x.priority} — {x.reason}.{see}")
-    if not adv.improvement_areas:
-        out.append("No scored dimension is below its target.")
-    out += ["", "## Recommended Actions", ""]
-    if adv.grounded:
-        who = "selected verbatim from" if adv.written_by == "extractive" else f"written by {adv.written_by} from"
-        out += [f"Actions {who} the transition-guide passages retrieved for your improvement areas "
-                "(sources listed in the appendix); what your answers show is in place is left out.", ""]
-    elif adv.guide:
-        out += [f"From the seed's transition guide {adv.guide}, focused on the improvement areas.", ""]
-    out += _actions("Short-term (0-3 months)", adv.short_term, "Nothing open in the guide for this period.")
-    out += _actions("Medium-term (3-6 months)", adv.medium_term, "Nothing further open in the guide.")
-    out += _actions("Long-term (6-12 months)", adv.long_term, "No further transition guide (Level 5 is the top).")
-    if adv.already_in_place:
-        done = "; ".join(x.text for x in adv.already_in_place)
-        out += [f"*Already in place according to your answers, so not listed: {done}.*", ""]
-    if adv.organization_passages:
-        out += ["### From your organization's documents", ""]
-        for p in adv.organization_passages:
-            excerpt = " ".join(p.text.split())
-            excerpt = excerpt if len(excerpt) <= 240 else excerpt[:237].rsplit(" ", 1)[0] + "…"
-            out.append(f"- {p.section}" + (f" (for {p.for_dimension})" if p.for_dimension else "") + f": {excerpt}")
-        out.append("")
-    out += ["## Resource Requirements", ""]
-    if adv.resources:
-        r = adv.resources
-        out += [f"- **People:** {r.people}", f"- **Technology:** {r.technology}",
-                f"- **Budget:** {r.budget}", f"- **Timeline:** {r.timeline}"]
-    else:
-        out.append("No transition ahead; sustain the Level 5 practices.")
-    out += ["", "## Expected Outcomes", ""]
-    if adv.expected_outcomes:
-        out.append(f"By achieving Level {a.target_level} ({a.target_level_name}), the organization will meet the seed's success criteria:")
-        out += [f"- {c}" for c in adv.expected_outcomes]
-    else:
-        out.append("Level 5 is already reached; the seed describes no further level.")
-    out += ["", f"## KPIs to track at Level {adv.kpi_level}", ""]
-    if adv.kpis:
-        out += ["| Metric | Target | Frequency |", "|--------|--------|-----------|"]
-        out += [f"| {_cell(k.name)} | {_cell(k.target)} | {_cell(k.frequency)} |" for k in adv.kpis]
-        out.append("")
-    out += [f"Tracking: {adv.kpi_tracking}", "", "## Answers and evidence", ""]
-    out += ["| Q | Question | Answer | Score | Confidence | Evidence |", "|---|---|---|---|---|---|"]
-    for q in rubric.questions:
-        rec = result.answers.get(q.id)
-        if q.id in a.answers:
-            chosen = a.answers[q.id]
-            conf = f"{rec.confidence:.2f}" if rec else "—"
-            ev = f"“{_cell(rec.evidence)}”" if rec and rec.evidence.strip() else "—"
-            out.append(f"| {q.id} | {_cell(q.text)} | {_cell(q.label(chosen))} | {chosen}/5 | {conf} | {ev} |")
-        else:
-            out.append(f"| {q.id} | {_cell(q.text)} | not answered | — | — | — |")
-    out += ["", "## Appendix", ""]
-    total = f"{a.total}/60"
-    if not a.complete:
-        total = f"{a.total} from {len(a.answers)} answered questions (final total between {a.total} and {a.max_total} of 60)"
-    u = result.usage
-    out += [
-        f"- Total score: {total}",
-        f"- Level: {level_text(rubric, a)}; planned from Level {planning_level(a)}",
-        f"- Finished early: {'yes' if result.finished_early else 'no'}",
-        f"- Session: {result.session}",
-        f"- Model: {result.model}",
-        f"- Model calls: {u.model_calls}",
-        f"- Tokens: {u.prompt_tokens} prompt, {u.completion_tokens} completion",
-        f"- Cost: ${u.cost_usd:.4f}",
-        f"- Rubric version: {result.rubric_version}",
-    ]
-    out += [f"- Note: {n}" for n in [*adv.notes, *result.notes]]
-    if adv.passages:
-        out += ["", "### Sources", "", "Passages retrieved for the advice (index chunk ids):", ""]
-        out += [f"- `{p.id}` — {p.section}" for p in adv.passages]
-    out += ["", ATTRIBUTION, ""]
-    return "\n".join(out)
-
-
+        out.append(w.strengths.none)
+    out += ["", *_areas(adv, w), *_plan(rubric, a, adv, w), *_resources_and_outcomes(a, adv, w),
+            *_evidence(rubric, result, w), *_appendix(rubric, result, adv, w)]
+    return md_safe("\n".join(out))

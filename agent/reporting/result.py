@@ -13,6 +13,7 @@ from agent.core.schemas import AnswerRecord, SummaryContext
 from agent.core.scoring import Assessment, score
 from agent.core.transitions import Transitions
 from agent.reporting.advice import Advice, select_actions
+from agent.reporting.priorities import plan_advice
 
 ATTRIBUTION = "Framework: AI Operations Maturity Model v1.0.0 by FrankX Research, CC BY-SA 4.0"
 
@@ -69,12 +70,17 @@ def build_result(
 
 
 def advice_of(rubric: Rubric, transitions: Transitions, result: AssessmentResult) -> Advice:
-    """The result's grounded advice, or (older sessions, no index) the advice from the guides."""
-    return result.advice or select_actions(rubric, transitions, result.assessment, result.answers)
+    """The result's grounded advice, or (older sessions, no index) the advice from the guides, as the
+    report presents it: ordered by importance, with the three things to do first (advice stored by
+    an older version gets them here; planning advice again changes nothing)."""
+    advice = result.advice or select_actions(rubric, transitions, result.assessment, result.answers)
+    return plan_advice(rubric, transitions, result.assessment, advice, result.answers)
 
 
 def summary_context(assessment: Assessment) -> SummaryContext:
-    """What the executive summary is written from: level, strengths, largest gaps, what is missing."""
+    """What the executive summary is written from: level, strengths, largest gaps, what is missing.
+    Its output is part of requests the provider tests replay (tests/cassettes): changing it needs
+    new recordings."""
     scored = [(d, d.score) for d in assessment.dimensions if d.score is not None]
     best = [d for d, _ in sorted(scored, key=lambda ds: -ds[1])[:2]]
     gaps = [d for d, _ in sorted(scored, key=lambda ds: -(ds[0].gap or 0)) if (d.gap or 0) > 0][:3]

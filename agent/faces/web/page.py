@@ -23,8 +23,9 @@ import gradio as gr
 
 from agent.app import App
 from agent.common.hints import command
+from agent.common.safe_text import md_safe, printable
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, help_text
-from agent.faces.web import view
+from agent.faces.web import owners, view
 from agent.faces.web.pool import SessionPool, new_session_name
 from agent.interview.store import SessionError, check_name
 from agent.reporting.export import report_text
@@ -45,6 +46,11 @@ _FONTS: list[Any] = ["system-ui", "sans-serif"]
 _MONO_FONTS: list[Any] = ["ui-monospace", "monospace"]
 
 
+def _user(request: gr.Request | None) -> str | None:
+    """The logged-in user's name; None when the page has no logins."""
+    return getattr(request, "username", None) if request else None
+
+
 class WebChat:
     """The page and its handlers; one per server."""
 
@@ -60,6 +66,9 @@ class WebChat:
         self.files_dir = Path(tempfile.mkdtemp(prefix="aiops-web-"))
         self.max_input = self.settings.input.max_reply_chars * 4  # the graph trims to the limit, with a notice
         self._rev = itertools.count(1)
+        # The organization typed on the start screen, per session name, until its first reply
+        # starts the session (then it is in the session's state, and on its report).
+        self._orgs: dict[str, str] = {}
         self.c: dict[str, Any] = {}
 
     def warm_up(self) -> None:
@@ -83,7 +92,7 @@ class WebChat:
     @staticmethod
     def _say(chat: list[dict], text: str) -> list[dict]:
         """The chat with a message from us at the end (shown, not stored in the session)."""
-        return [*chat, {"role": "assistant", "content": text}]
+        return [*chat, view.chat_message("assistant", text)]
 
     # -- handlers -------------------------------------------------------------------------------
     # Gradio spends far more on an output a handler leaves out (it rebuilds that component) than on
@@ -93,17 +102,24 @@ class WebChat:
 
     def on_load(self, request: gr.Request) -> dict:
         wanted = (request.query_params.get("session") or "").strip() if request else ""
-        return self._open(wanted) if wanted else self._session(new_session_name(), {})
+        return self._open(wanted, _user(request)) if wanted else self._session(new_session_name(), {})
 
     def on_new(self) -> dict:
         return self._session(new_session_name(), {})
 
-    def on_open(self, wanted: str) -> dict:
-        return self._open((wanted or "").strip())
+    def on_open(self, wanted: str, request: gr.Request | None = None) -> dict:
+        return self._open((wanted or "").strip(), _user(request))
 
-    def _open(self, name: str) -> dict:
+    def _may_open(self, name: str, user: str | None) -> bool:
+        return owners.may_open(self.settings.sessions_dir, name, user)
+
+    def _open(self, name: str, user: str | None = None) -> dict:
         try:
             check_name(name)
+            if not self._may_open(name, user):
+                # Not created by this page, or by another login: said the same way either way.
+                return self._session(new_session_name(), {}, f"Session {name} cannot be opened here: this page "
+                                     "opens only the sessions it started for you. I started a new session instead.")
             values = self._values(name)
         except SessionError as exc:
             return self._session(new_session_name(), {}, f"{exc} I started a new session instead.")
@@ -119,9 +135,22 @@ class WebChat:
         chat = self._chat(name, values)
         c = self.c
         return {c["state"]: name, c["session"]: name, c["chat"]: self._say(chat, note) if note else chat,
+                c["org"]: values.get("organization") or self._orgs.get(name, ""),
                 c["link"]: (f"Resume link: [?session={name}](?session={name}) · in a terminal: "
                             f"`{command(f'chat --session {name}')}`"),
                 **self._panels(name, values)}
+
+    def on_org(self, org: str, name: str) -> None:
+        """Remember the organization for this tab's session, if it has not started yet."""
+        cleaned = printable(org or "", newlines=False)[:120].strip()
+        if not name:
+            return
+        if cleaned:
+            if len(self._orgs) > 10_000:  # tabs that never replied: forget the oldest
+                self._orgs.pop(next(iter(self._orgs)))
+            self._orgs[name] = cleaned
+        else:
+            self._orgs.pop(name, None)
 
     def on_panels(self, name: str) -> dict:
         """Progress and confirmation after a turn. The progress panel carries a new `data-rev` each
@@ -162,7 +191,7 @@ class WebChat:
         return {c["confirm_col"]: gr.update(visible=phase == "confirm"),
                 c["commands"]: gr.update(visible=phase == "interview"),
                 c["followups"]: gr.update(visible=done), c["report_col"]: gr.update(visible=done),
-                c["report"]: (values.get("report_md") or "") if done else "",
+                c["report"]: md_safe(values.get("report_md") or "") if done else "",
                 c["dl_md"]: str(md) if md else None, c["dl_json"]: str(js) if js else None}
 
     def _report_files(self, name: str, values: dict) -> tuple[Path, Path]:
@@ -174,11 +203,11 @@ class WebChat:
             js.write_text(report_text(name, values, "json", self.rubric, self.app.transitions) + "\n", encoding="utf-8")
         return md, js
 
-    def on_choice(self, index: int, name: str, label: str) -> Iterator[dict]:
+    def on_choice(self, index: int, name: str, label: str, request: gr.Request | None = None) -> Iterator[dict]:
         """A numbered-option (or yes/no) button: the turn with what the button stands for."""
-        yield from self.on_turn(view.choice_reply(index, label), name)
+        yield from self.on_turn(view.choice_reply(index, label), name, request)
 
-    def on_turn(self, text: str, name: str) -> Iterator[dict]:
+    def on_turn(self, text: str, name: str, request: gr.Request | None = None) -> Iterator[dict]:
         """A reply: shown at once, then the assistant's answer as it streams (outputs: the chat, the
         input box, the tab's session name)."""
         c = self.c
@@ -186,6 +215,11 @@ class WebChat:
         if not name:  # an API client, which skips the page's load event
             name = first[c["state"]] = new_session_name()
         text = (text or "")[: self.max_input]
+        user = _user(request)
+        if not self._may_open(name, user):
+            yield {**first, c["chat"]: self._say(self._chat(name, {}), f"Session {name} cannot be opened here. "
+                                                 "Start a new assessment to go on.")}
+            return
         try:
             values = self._values(name)
         except Exception as exc:
@@ -199,16 +233,19 @@ class WebChat:
             return
         if text.strip().lower() in LOCAL:
             cmd = text.strip().lower()
-            yield {**first, c["chat"]: self._say([*chat, {"role": "user", "content": cmd}],
+            yield {**first, c["chat"]: self._say([*chat, view.chat_message("user", cmd)],
                                                  self._local(cmd, name, values))}
             return
-        pending = [*chat, {"role": "user", "content": text.strip()}]
+        pending = [*chat, view.chat_message("user", text.strip())]
         yield {**first, c["chat"]: self._say(pending, "…")}
         streamed = ""
         try:
             with self.pool.use(name) as iv:
                 if iv.is_new:
-                    iv.start()  # the greeting the page already shows
+                    owners.record_owner(self.settings.sessions_dir, name, user)
+                    iv.start(organization=self._orgs.pop(name, None))  # the greeting the page already shows
+                elif not self._may_open(name, user):  # created elsewhere since the check above
+                    raise SessionError(f"Session {name} cannot be opened here. Start a new assessment.")
                 # The question streams token by token from LangGraph (stream_mode="custom").
                 for token in iv.stream_reply(text):
                     streamed += token
@@ -255,6 +292,8 @@ class WebChat:
             gr.Markdown("## AI Operations Maturity assessment")
             gr.Markdown(view.model_notice(self.gateway.model, self.settings, self.gateway.notice),
                         elem_id="aiops-model")
+            c["org"] = gr.Textbox(label="Organization (optional: shown on the report)", max_lines=1,
+                                  placeholder="e.g. Petwell Vet Clinics", elem_id="aiops-org")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=420):
                     c["chat"] = gr.Chatbot(label="Interview", elem_id="aiops-chat", height=560,
@@ -301,7 +340,7 @@ class WebChat:
             panels_out = [c["progress"], c["confirm"], c["phase"], c["choices_row"], *c["choices"]]
             phase_out = [c["confirm_col"], c["commands"], c["followups"], c["report_col"], c["report"],
                          c["dl_md"], c["dl_json"]]
-            session_out = [c["state"], c["session"], c["link"], c["chat"], *panels_out]
+            session_out = [c["state"], c["session"], c["link"], c["chat"], c["org"], *panels_out]
 
             def turn(trigger: Any, inputs: list[Any], name: str | None = None, via: Any = None) -> None:
                 """A turn on `trigger`, then the panels; `name`: a public API endpoint (the load test
@@ -326,6 +365,8 @@ class WebChat:
             for i, button in enumerate(c["choices"]):
                 # The button's label is the option; what it sends is its number (or yes/no).
                 turn(button.click, [gr.State(i), c["state"], c["choices"][i]], via=self.on_choice)
+            c["org"].input(self.on_org, inputs=[c["org"], c["state"]], outputs=None, api_visibility="private",
+                            show_progress="hidden")
             c["phase"].change(self.on_phase, inputs=[c["state"], c["phase"]], outputs=phase_out,
                               api_visibility="private", show_progress="hidden")
             switch(demo.load, self.on_load)

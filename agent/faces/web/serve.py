@@ -35,6 +35,28 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def _login_guard(credentials: tuple[str, str] | None) -> dict:
+    """launch() arguments that throttle failed logins and say so on the login page."""
+    if credentials is None:
+        return {}
+    from starlette.middleware import Middleware
+
+    from agent.faces.web.logins import AUTH_MESSAGE, LoginThrottle, LoginThrottleMiddleware
+
+    return {"auth_message": AUTH_MESSAGE,
+            "app_kwargs": {"middleware": [Middleware(LoginThrottleMiddleware, throttle=LoginThrottle())]}}
+
+
+def _share(settings: Settings, name: str, user: str | None) -> None:
+    """`--session NAME` names a session for this page to open: one started elsewhere (the terminal)
+    is shared with the page's user, as the person running the server asked."""
+    from agent.faces.web import owners
+
+    if not owners.may_open(settings.sessions_dir, name, user):
+        owners.record_owner(settings.sessions_dir, name, user)
+        print(f"Session {name} is shared with this page" + (f" (login {user})." if user else "."))
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None,
           insecure: bool = False, session: str | None = None) -> int:
     """Run the web chat until Ctrl-C (exit code 0); 2 when the address, password or session name is refused."""
@@ -69,11 +91,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
             # Nobody to ask mid-turn on a page: go on with the next model and say so in the chat.
             core.gateway.allow_fallback()
         app = WebChat(core)
+        if session:
+            _share(settings, session, credentials[0] if credentials else None)
         app.warm_up()
         demo = app.blocks()
         try:
             demo.launch(server_name=host, server_port=port, auth=credentials, quiet=True, inbrowser=False,
-                        share=False, prevent_thread_lock=True, **app.launch_kwargs())
+                        share=False, prevent_thread_lock=True, **app.launch_kwargs(), **_login_guard(credentials))
         except OSError as exc:
             return fail(f"cannot serve on {host}:{port} ({exc}). Pick another --port.")
         shown = "localhost" if host in ("0.0.0.0", "::") else host

@@ -1,7 +1,9 @@
 """What the web page shows, rendered from a session's state (pure: no Gradio, no I/O).
 
 The panels are small HTML fragments styled by `CSS`; everything that came from a person (their
-quotes) or from configuration is escaped.
+quotes) or from configuration is escaped. Chat messages are Markdown the browser renders: a
+person's own messages are shown as text (`md_text`), ours, which quote them, pass through
+`md_safe` (no raw HTML, no images, no links that run code).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from html import escape
 from agent.common.config import Settings
 from agent.common.hints import command
 from agent.common.providers import SELF_HOSTED, is_offline, provider_of
+from agent.common.safe_text import md_safe, md_text
 from agent.core.answers import progress_line, scores_line
 from agent.core.phrasing import load_phrasing
 from agent.core.rubric import Rubric
@@ -128,6 +131,11 @@ def report_card(rubric: Rubric, result: Mapping | None, session: str) -> str:
             "“how do we get to the next level on cost?”, “why did I get a 1 on tracing?”")
 
 
+def chat_message(role: str, content: str) -> dict:
+    """One chat message as the page shows it: a person's words as text, ours made safe."""
+    return {"role": role, "content": md_text(content) if role == "user" else md_safe(content)}
+
+
 def chat_messages(rubric: Rubric, values: Mapping, session: str) -> list[dict]:
     """The conversation for the chat, from the session's state (the report as a short card)."""
     report_md = values.get("report_md")
@@ -136,7 +144,7 @@ def chat_messages(rubric: Rubric, values: Mapping, session: str) -> list[dict]:
         content = m["content"]
         if report_md and m["role"] == "assistant" and content == report_md:
             content = report_card(rubric, values.get("result"), session)
-        out.append({"role": m["role"], "content": content})
+        out.append(chat_message(m["role"], content))
     return out
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.core.answers import known_answers, scores_line
+from agent.core.organization import declines_name, organization_named
+from agent.core.organization import load_rules as load_organization_rules
 from agent.core.planner import Plan
 from agent.core.prompts import render
 from agent.core.schemas import AskContext, ChangeNote, ChoiceSet, QuestionBack, as_question_id
@@ -15,6 +17,7 @@ from agent.interview.context import Services
 from agent.interview.notices import fallback_alerts
 from agent.interview.reading import brief, choices
 from agent.interview.state import InterviewState
+from agent.reporting.followup_route import explain_term
 
 
 def _changes(svc: Services, update: dict) -> list[ChangeNote]:
@@ -39,6 +42,20 @@ def _fallback(ctx: AskContext, svc: Services) -> str:
         lines += [f"Is this right: {rubric.question(v.question_id).text} — {v.label}?" for v in ctx.verify]
         lines += [rubric.question(q.id).text for q in (ctx.questions or ([ctx.question] if ctx.question else []))]
     return "\n\n".join(lines)
+
+
+def organization_offer(state: InterviewState) -> tuple[dict, list[str]]:
+    """(state update, lines to say) for an organization named — or declined — in the last reply."""
+    if state.get("organization"):
+        return {}, []
+    reply = state.get("reply") or ""
+    rules = load_organization_rules()
+    if state.get("org_candidate") and not state.get("org_declined") and declines_name(reply):
+        return {"org_declined": True}, [rules.declined]
+    name = organization_named(reply, rules)
+    if not name or name == state.get("org_candidate"):
+        return {}, []
+    return {"org_candidate": name, "org_declined": False}, [rules.offer.format(name=name)]
 
 
 def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
@@ -78,6 +95,9 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
     # The question streams to the face through LangGraph's writer (stream_mode="custom").
     on_token = (lambda t: runtime.stream_writer({"token": t})) if svc.stream_tokens else None
     before = list(state.get("alerts", []))  # shown first, verbatim (never rewritten by a model)
+    meaning = explain_term(state.get("reply") or "", rubric)  # "what do you mean by chains?": say it
+    if meaning:
+        before.append(meaning)
     if on_token is not None and before:
         on_token("\n\n".join(before) + "\n\n")
     text, calls = svc.gateway.text("ask", render("ask", ctx), on_token=on_token)
@@ -89,7 +109,10 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
     after, announced = fallback_alerts(calls, state.get("announced", []))
     if on_token is not None and after:
         on_token("\n\n" + "\n\n".join(after))
-    text = "\n\n".join([*before, text, *after])
+    org, said = organization_offer(state)  # a name heard in this reply, offered for the report once
+    if on_token is not None and said:
+        on_token("\n\n" + "\n\n".join(said))
+    text = "\n\n".join([*before, text, *after, *said])
     attempts = dict(state.get("attempts", {}))
     if not back and state.get("reply"):
         for q in plan.asking:
@@ -110,5 +133,5 @@ def ask(state: InterviewState, runtime: Runtime[Services]) -> dict:
         "current": qid, "asking": plan.asking, "asked": asked, "attempts": attempts, "notices": [],
         "pending": pending, "offered": offered,
         "phase": "confirm" if state.get("phase") == "confirm" else "interview",
-        "calls": [c.model_dump() for c in calls], "alerts": [], "announced": announced,
+        "calls": [c.model_dump() for c in calls], "alerts": [], "announced": announced, **org,
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.core.answers import records
+from agent.core.rubric import Rubric
+from agent.core.screening import load_injection
 from agent.core.understanding import change_line, understanding_lines
 from agent.interview.context import Services
 from agent.interview.state import InterviewState
@@ -22,6 +24,14 @@ def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:
     if state.get("phase") == "confirm" and state.get("command") != "show_list":
         # A reply while reviewing: say what changed (old → new), or ask what to change.
         changes = (state.get("update") or {}).get("changes", [])
+        raise_ = state.get("pending") or {}
+        if raise_.get("kind") == "raise":
+            # Raising several answers at once, or one by more than an option with nothing new said:
+            # asked about before it is applied (agent.core.review.raises_to_confirm).
+            if changes:
+                parts.append("Noted:\n" + "\n".join(f"- {change_line(rubric, c)}" for c in changes))
+            parts.append(raise_question(rubric, raise_))
+            return _say(parts, keep_pending=True)
         if not changes:
             parts.append("I didn't find a change in that. Name what to correct and how it really is, in your "
                          "own words (e.g. \"budgets: we get alerts at 80%\"), ask me to **show the list** "
@@ -39,6 +49,25 @@ def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:
     return _say(parts)
 
 
-def _say(parts: list[str]) -> dict:
-    return {"messages": [{"role": "assistant", "content": "\n\n".join(parts)}], "phase": "confirm",
-            "current": None, "asking": [], "notices": [], "alerts": []}
+def raise_question(rubric: Rubric, pending: dict) -> str:
+    """"You asked to raise Provider outage from 0 to 5 — what changed? ..." (knowledge/injection.yaml)."""
+    say = load_injection().say
+    items = []
+    for qid in pending.get("questions", []):
+        q = rubric.question(qid)
+        old = pending.get("old", {}).get(qid)
+        items.append(say["raise_item"].format(topic=q.topic, old="unanswered" if old is None else old,
+                                              new=pending["proposed"][qid]["score"]))
+    several = len(items) > 1
+    template = say["confirm_described"] if pending.get("described") else say["confirm_raise"]
+    return template.format(changes=", ".join(items[:-1]) + " and " + items[-1] if several else items[0],
+                           it_them="them" if several else "it",
+                           the_answers="the answers as they are" if several else "the answer as it is")
+
+
+def _say(parts: list[str], keep_pending: bool = False) -> dict:
+    out = {"messages": [{"role": "assistant", "content": "\n\n".join(parts)}], "phase": "confirm",
+           "current": None, "asking": [], "notices": [], "alerts": []}
+    if not keep_pending:
+        out["pending"] = None
+    return out

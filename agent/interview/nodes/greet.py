@@ -27,5 +27,6 @@ def greet(state: InterviewState, runtime: Runtime[Services]) -> dict:
         "notices": [],
         "user_turns": 0,
         "model": svc.gateway.model,
-        "organization": svc.organization,
+        # --org, or the name typed on the web page's start screen (handed in with the first input)
+        "organization": svc.organization or state.get("organization"),
     }

@@ -22,8 +22,12 @@ def interpret(state: InterviewState, runtime: Runtime[Services]) -> dict:
     notices = [*state.get("notices", []), *reading.notices]
     alerts, announced = fallback_alerts(reading.calls, state.get("announced", []))
     out: dict = {"update": reading.update, "notices": notices, "calls": [c.model_dump() for c in reading.calls],
-                 "outage": reading.outage, "pending": None, "alerts": [*state.get("alerts", []), *alerts],
+                 "outage": reading.outage, "pending": reading.pending, "alerts": [*state.get("alerts", []), *alerts],
                  "announced": announced}
+    if reading.flags:
+        # Recorded with the turn, so the report and the trace can show that a reply carried text
+        # aimed at the assessor (and what the evidence check refused), not only that nothing changed.
+        out["flags"] = [*state.get("flags", []), {"turn": state.get("user_turns", 0), **reading.flags}]
     if reading.update is None:
         return out
     if state.get("model") and svc.gateway.model != state.get("model"):

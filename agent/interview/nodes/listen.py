@@ -24,16 +24,21 @@ def listen(state: InterviewState, runtime: Runtime[Services]) -> dict:
     phase = state.get("phase")
     command: Command | None = None
     review: dict | None = None
+    # A raise put back to the interviewee at the review step: "yes" answers it (it is not the
+    # confirmation of the whole list); anything else is read as a new reply about the answers.
+    raising = (state.get("pending") or {}).get("kind") == "raise"
     if reply and phase == "confirm":
-        command = parse_command(reply, confirming=True)
-        if command is None and not state.get("pending"):
+        command = None if raising else parse_command(reply, confirming=True)
+        if command is None and (raising or not state.get("pending")):
             intent = classify(reply, runtime.context.rubric)
-            if intent.kind in ("confirm", "show_list"):
+            if intent.kind == "show_list" or (intent.kind == "confirm" and not raising):
                 command = intent.kind
             review = intent.model_dump()
     elif reply and phase != "done":  # after the report every reply is a follow-up question
         command = parse_command(reply)
     update: dict = {"reply": reply, "command": command, "review": review, "notices": notices, "update": None}
+    if raising and command is not None:
+        update["pending"] = None  # the list again: the raise asked about is not applied
     if reply:
         update["messages"] = [{"role": "user", "content": reply}]
         update["user_turns"] = state.get("user_turns", 0) + 1

@@ -46,12 +46,22 @@ def plan(state: InterviewState, runtime: Runtime[Services]) -> dict:
     # (answered in the ask step) rather than moving on.
     # "I don't know" is an answer of sorts: move on (the question comes back as options later).
     unread = state.get("update") is None  # the model failed to read it: the reply is kept, asked again
-    stay = update.get("question_back") or unread or (
+    # A reply that carried text aimed at the assessor and changed nothing: one calm sentence (the
+    # notice) and the same question again.
+    screened_out = bool((update.get("flags") or {}).get("kinds")) and not update.get("changed")
+    stay = update.get("question_back") or unread or screened_out or (
         (not state.get("reply") or update.get("understood") is False or update.get("off_topic"))
         and not says_unknown(state.get("reply") or ""))
     asking = state.get("asking") or ([current] if current else [])
     attempts = state.get("attempts", {})
     keep = [q for q in asking if q not in answers and attempts.get(q, 0) < MAX_ATTEMPTS]
+    # "I'd say a 3" is not an answer, but it says where to look: the options around it, each in
+    # words, so the answer is a described option the interviewee picked.
+    rated = (state.get("hints") or {}).get(keep[0]) if keep and screened_out and command is None \
+        and update["flags"].get("kinds") == ["self_rating"] else None
+    if rated:
+        return {"plan": Plan(action="ask", question=keep[0], questions=[keep[0]], mode="options", options=rated,
+                             option_sets={keep[0]: rated}).model_dump(), "skipped": skipped}
     if stay and current and command is None and keep:
         # Answer a question back, then put the same question as it was; otherwise rephrase it.
         again = Plan(action="ask", question=keep[0], questions=keep,

@@ -46,7 +46,7 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         rubric, svc.session,
         {q: AnswerRecord.model_validate(a) for q, a in state.get("answers", {}).items()},
         model=state.get("model") or svc.gateway.model,
-        organization=state.get("organization"),
+        organization=state.get("organization") or (None if state.get("org_declined") else state.get("org_candidate")),
         finished_early=bool(assessment.missing),
         summary=summary,
         usage=Usage.of([*state.get("calls", []), *calls]),
