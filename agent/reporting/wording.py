@@ -201,6 +201,7 @@ class NotesWording(StrictModel):
     top: str
     unscored: str
     planned_from: str
+    flagged: str  # replies with text aimed at the assessor (screened out), for a reader to weigh
 
 
 class Prerequisite(StrictModel):
@@ -244,6 +245,7 @@ class ReportWording(StrictModel):
     evidence: EvidenceWording
     appendix: AppendixWording
     notes: NotesWording
+    flag_kinds: dict[str, str] = Field(default_factory=dict)
     prerequisites: list[Prerequisite]
 
 

@@ -16,6 +16,7 @@ from agent.interview.state import InterviewState
 from agent.reporting.advice import Advice
 from agent.reporting.markdown import render_markdown
 from agent.reporting.result import build_result, summary_context
+from agent.reporting.wording import load_report_wording
 
 
 def score(state: InterviewState, runtime: Runtime[Services]) -> dict:
@@ -23,6 +24,23 @@ def score(state: InterviewState, runtime: Runtime[Services]) -> dict:
     answers = {q: a["score"] for q, a in state.get("answers", {}).items()}
     assessment = score_answers(rubric, answers)
     return {"result": {"assessment": assessment.model_dump(mode="json")}, "phase": "report"}
+
+
+def _flag_notes(state: InterviewState) -> list[str]:
+    """The replies the screening set text aside from (instructions, fake messages, self-ratings),
+    so a reader of the report can weigh the assessment."""
+    flags = state.get("flags") or []
+    if not flags:
+        return []
+    wording = load_report_wording()
+    kinds = sorted({wording.flag_kinds.get(k, k.replace("_", " ")) for f in flags for k in f.get("kinds", [])}) \
+        or ["readings refused"]
+    refused = sum(n for f in flags for n in (f.get("dropped") or {}).values())
+    turns = sorted({int(f.get("turn", 0)) for f in flags})
+    return [wording.notes.flagged.format(
+        replies=f"{len(flags)} repl{'y' if len(flags) == 1 else 'ies'}", kinds=", ".join(kinds),
+        turns=("reply " if len(turns) == 1 else "replies ") + ", ".join(map(str, turns)),
+        refused=f"; {refused} reading{'s' if refused != 1 else ''} refused" if refused else "")]
 
 
 def _model_notes(state: InterviewState, configured: str, calls: list) -> list[str]:
@@ -51,7 +69,7 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         summary=summary,
         usage=Usage.of([*state.get("calls", []), *calls]),
         notes=[*([f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else []),
-               *_model_notes(state, svc.gateway.model, calls)],
+               *_model_notes(state, svc.gateway.model, calls), *_flag_notes(state)],
     )
     if state.get("advice"):
         result.advice = Advice.model_validate(state["advice"])
