@@ -15,13 +15,13 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.common.text import normalize
 from agent.core.rubric import Rubric
 from agent.core.topics import load_topics, named_questions
 from agent.reporting.followup import FollowupRules, load_rules, parse_question
 from agent.reporting.glossary import Glossary, find_option, find_term, load_glossary
 
-TopicKind = Literal["question", "dimension", "result", "term", "option", "out_of_scope", "general"]
-RESULT_PARTS = ("level", "total", "weakest", "next_level", "priorities", "dimension_scores")
+TopicKind = Literal["question", "dimension", "result", "term", "option", "out_of_scope"]
 # A model's guess of the question is used from this confidence on (the offline reader's calibrated
 # relevance: 0.5 separates follow-up questions about a practice from unrelated ones on dev.yaml).
 ROUTE_MIN_CONFIDENCE = 0.5
@@ -37,17 +37,13 @@ class Topic(BaseModel):
     option: str | None = None  # "q7:2" when a term was asked about as an option's label
 
 
-def _low(text: str) -> str:
-    return " ".join(text.lower().replace("’", "'").split())
-
-
 def asked_term(text: str, rubric: Rubric, glossary: Glossary | None = None,
                rules: FollowupRules | None = None) -> Topic | None:
     """The term a "what do you mean by X?" question asks about — a glossary term, or an option
     label (as the glossary term it contains, when it contains one) — else None."""
     glossary = glossary or load_glossary()
     rules = rules or load_rules()
-    low = _low(text)
+    low = normalize(text)
     bare = re.search(rules.term_bare, low) if rules.term_bare else None
     if bare:
         phrase = bare.group("term").strip()
@@ -82,7 +78,7 @@ def _result_part(low: str, rules: FollowupRules) -> str | None:
 def route(text: str, rubric: Rubric, glossary: Glossary | None = None, rules: FollowupRules | None = None) -> Topic | None:
     """The topic the rules find, or None (then the model is asked)."""
     rules = rules or load_rules()
-    low = _low(text)
+    low = normalize(text)
     asked = parse_question(text, rubric, rules)
     named = named_questions(low, rubric, load_topics())
     if asked.question_id:

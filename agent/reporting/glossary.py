@@ -16,6 +16,7 @@ from pydantic import Field
 from agent.common.datafile import DataFileError, load_yaml_model
 from agent.common.paths import KNOWLEDGE_DIR
 from agent.common.strict import StrictModel
+from agent.common.text import normalize
 from agent.core.rubric import Rubric
 
 GLOSSARY_PATH = KNOWLEDGE_DIR / "glossary.yaml"
@@ -71,7 +72,7 @@ def _compiled(glossary: Glossary) -> list[tuple[re.Pattern[str], str, int]]:
 
 def find_term(text: str, glossary: Glossary) -> str | None:
     """The glossary term `text` names (its longest matching name wins), or None."""
-    low = " ".join(text.lower().split())
+    low = normalize(text)
     for rx, term, _ in _compiled(glossary):
         if rx.search(low):
             return term
