@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.common.config import Settings
+from agent.common.hints import command
 from agent.common.providers import OFFLINE_PROVIDER, is_offline
+from agent.core.attachment import Attachment, in_scope
 from agent.core.rubric import Rubric, load_rubric
 from agent.core.transitions import load_transitions
 from agent.gateway.models import ModelChoice
@@ -26,6 +29,11 @@ from agent.interview.session import Interview
 from agent.interview.store import SessionLock, open_checkpointer, read_values
 from agent.reporting.context import ReportingContext
 from agent.retrieval.retriever import Retriever, shared_retriever
+
+if TYPE_CHECKING:
+    from agent.storage.organizations import OrgStore
+
+log = logging.getLogger(__name__)
 
 
 def _offline_handler() -> Any:
@@ -60,6 +68,7 @@ class App:
         self.transitions = load_transitions()
         self.gateway = gateway or build_gateway(settings)
         self._index_warm_up: threading.Thread | None = None
+        self._org_store: OrgStore | None = None
 
     @property
     def model(self) -> str:
@@ -75,32 +84,75 @@ class App:
         return ReportingContext(rubric=self.rubric, transitions=self.transitions, gateway=self.gateway,
                                 retriever=self.retriever, top_k=self.settings.retrieval.top_k)
 
-    def services(self, session: str, *, organization: str | None = None, stream_tokens: bool = False) -> Services:
+    def org_store(self) -> OrgStore:
+        """The organization store (opened, and migrated, on first use)."""
+        if self._org_store is None:
+            from agent.storage.organizations import OrgStore
+
+            self._org_store = OrgStore(self.settings.storage_url)
+        return self._org_store
+
+    def attach(self, session: str, attachment: Attachment) -> dict:
+        """Attach a session to an organization's round (created on first use; StorageError when the
+        session belongs to another round); the attachment as the session's state keeps it."""
+        p = self.org_store().attach(session, attachment.organization, attachment.round,
+                                    respondent=attachment.respondent, role=attachment.role, scope=attachment.scope)
+        org = self.org_store().org(p.organization)
+        return {"organization": org.name, "slug": org.slug, "round": p.round, "respondent": p.respondent,
+                "role": p.role, "scope": p.scope}
+
+    def record_answers(self, session: str, state: dict) -> str | None:
+        """Copy a session's answers to the organization store; the problem to tell the user when
+        that failed (the session itself is saved either way)."""
+        from agent.storage.database import StorageError
+
+        # A respondent asked about some dimensions only is asked to confirm nothing else: a passing
+        # remark about another dimension is left to the colleagues who answer for it.
+        scope = (state.get("attachment") or {}).get("scope")
+        asked = set(in_scope(self.rubric, scope))
+        answers = {q: a for q, a in state.get("answers", {}).items() if q in asked}
+        try:
+            self.org_store().record(session, str(state.get("phase", "interview")), answers)
+        except StorageError as exc:
+            log.warning("Session %s: answers not copied to the organization store: %s", session, exc)
+            return (f"Your answers are saved in the session, but the organization's round was not updated "
+                    f"({exc}) It is updated after your next reply, or with: "
+                    f"{command('org sync --session ' + session)}")
+        return None
+
+    def services(self, session: str, *, organization: str | None = None, attachment: dict | None = None,
+                 stream_tokens: bool = False) -> Services:
         """The run context of one session's graph."""
         # The offline engine answers in one piece: asking LangGraph for a token stream would only
         # move the nodes onto its worker threads (measured: ~10 % fewer web turns per second).
         streams = stream_tokens and not is_offline(self.gateway.model)
         return Services(rubric=self.rubric, transitions=self.transitions, gateway=self.gateway,
                         retriever=self.retriever, top_k=self.settings.retrieval.top_k, settings=self.settings,
-                        session=session, organization=organization, stream_tokens=streams)
+                        session=session, organization=organization, attachment=attachment,
+                        stream_tokens=streams)
 
     def interview(self, session: str, checkpointer: Any, *, organization: str | None = None,
-                  stream_tokens: bool = False) -> Interview:
-        """The session driven on `checkpointer` (in-memory in tests and simulations)."""
-        return Interview(self.services(session, organization=organization, stream_tokens=stream_tokens), checkpointer)
+                  attachment: Attachment | None = None, stream_tokens: bool = False) -> Interview:
+        """The session driven on `checkpointer` (in-memory in tests and simulations); with an
+        `attachment`, attached to that organization round (its answers copied there after each turn)."""
+        attached = self.attach(session, attachment) if attachment else None
+        services = self.services(session, organization=organization, attachment=attached, stream_tokens=stream_tokens)
+        return Interview(services, checkpointer, recorder=self.record_answers)
 
     @contextmanager
-    def open_session(self, name: str, *, organization: str | None = None, stream_tokens: bool = False,
-                     exclusive: bool = False) -> Iterator[Interview]:
+    def open_session(self, name: str, *, organization: str | None = None, attachment: Attachment | None = None,
+                     stream_tokens: bool = False, exclusive: bool = False) -> Iterator[Interview]:
         """The named session on its SQLite checkpointer (created on first use). Every turn holds the
         session's lock; `exclusive` holds it from opening to closing (a terminal: a second window
-        on the same session is refused at once, with SessionBusy)."""
+        on the same session is refused at once, with SessionBusy). An `attachment` applies to a new
+        session (a started one keeps the round it was started in)."""
         lock = SessionLock(self.settings.sessions_dir, name)
         with contextlib.ExitStack() as stack:
             if exclusive:  # a turn answered elsewhere (a web worker) ends within seconds: wait for that
                 stack.enter_context(lock.hold(wait=min(2.0, self.settings.session_wait_seconds)))
             saver = stack.enter_context(open_checkpointer(self.settings.sessions_dir, name))
-            iv = self.interview(name, saver, organization=organization, stream_tokens=stream_tokens)
+            iv = self.interview(name, saver, organization=organization, attachment=attachment,
+                                stream_tokens=stream_tokens)
             iv.lock = lock
             yield iv
 

@@ -76,7 +76,7 @@ def test_a_conversation_quoting_replies_and_its_report_show_them_as_text(web, mo
                           {"role": "assistant", "content": f"Here is what I understood:\n\n{quotes}"},
                           {"role": "assistant", "content": values["report_md"]}]
     values["result"] = hostile_result(rubric, values).model_dump(mode="json")
-    monkeypatch.setattr(web, "_values", lambda n: values)
+    monkeypatch.setattr(web, "_values", lambda n, catch_up=False: values)
     monkeypatch.setattr(web, "_may_open", lambda n, user: True, raising=False)
     shown = _browser_view(web, web.on_open(name)[web.c["chat"]])
     assert len(shown) == 3

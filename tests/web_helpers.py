@@ -133,3 +133,14 @@ def session_name(page) -> str:
 
 def answered(page) -> int:
     return int(page.locator("#aiops-progress .progress").get_attribute("data-answered"))
+
+
+def start_field(page, key: str) -> str:
+    """A start-screen field's value (key: org, round, respondent, role, dimensions)."""
+    return page.locator(f"#aiops-{key} input, #aiops-{key} textarea").first.input_value()
+
+
+def open_org_tab(page, timeout: float = 30_000) -> None:
+    """Switch to the Organization tab and wait until it shows a round."""
+    page.get_by_role("tab", name="Organization").click()
+    page.locator("#aiops-org-summary .org-round").wait_for(timeout=timeout)

@@ -69,6 +69,14 @@ class ChromaSettings(BaseModel):
     ssl: bool = False
 
 
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The organization store (organizations, rounds, respondents, settlements): any SQLAlchemy URL;
+    # null = SQLite in data_dir/organizations.sqlite.
+    url: str | None = None
+
+
 class Settings(BaseSettings):
     """Everything configurable. Loaded by `load_settings`."""
 
@@ -106,6 +114,7 @@ class Settings(BaseSettings):
     input: InputLimits = Field(default_factory=InputLimits)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @field_validator("model")
     @classmethod
@@ -135,6 +144,11 @@ class Settings(BaseSettings):
     @property
     def sessions_dir(self) -> Path:
         return self.data_dir / "sessions"
+
+    @property
+    def storage_url(self) -> str:
+        """The organization store's database URL (SQLite under data_dir unless storage.url is set)."""
+        return self.storage.url or f"sqlite:///{self.data_dir / 'organizations.sqlite'}"
 
     @property
     def index_dir(self) -> Path:

@@ -11,7 +11,7 @@ contradicts a firm answer is returned as a conflict, for the interviewer to ask 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from pydantic import BaseModel
 
@@ -116,10 +116,17 @@ def scores_line(rubric: Rubric, answers: Mapping[str, dict]) -> str:
             f"({level_text(rubric, result)})")
 
 
-def progress_line(rubric: Rubric, answers: Mapping[str, dict]) -> str:
-    """'5/12 answered · Gateway 2/2 · Observability 1/2 · ...'"""
+def progress_line(rubric: Rubric, answers: Mapping[str, dict], scope: Iterable[str] | None = None) -> str:
+    """'5/12 answered · Gateway 2/2 · Observability 1/2 · ...'; for a respondent asked about some
+    dimensions only (`scope`), those: '1/2 answered · Security 1/2'."""
+    wanted = set(scope or ())
     dims = []
+    asked = done = 0
     for d in rubric.dimensions:
+        if wanted and d.id not in wanted:
+            continue
         qs = rubric.questions_in(d.id)
-        dims.append(f"{d.name} {sum(1 for q in qs if q.id in answers)}/{len(qs)}")
-    return f"{len(answers)}/12 answered · " + " · ".join(dims)
+        have = sum(1 for q in qs if q.id in answers)
+        asked, done = asked + len(qs), done + have
+        dims.append(f"{d.name} {have}/{len(qs)}")
+    return f"{done}/{asked} answered · " + " · ".join(dims)

@@ -3,6 +3,7 @@ the offline engine's messages and report prose (pure, apart from loading the fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,13 +45,16 @@ def load_phrasing(path: Path = KNOWLEDGE_DIR / "phrasing.yaml") -> Phrasing:
     return load_yaml_model(path, Phrasing, "phrasing")
 
 
-def opening_message(rubric: Rubric, phrasing: Phrasing, notice: str | None = None) -> str:
-    """The greeting and the first question (the first dimension, both of its questions): fixed
-    text, so it can be shown before any model loads."""
+def opening_message(rubric: Rubric, phrasing: Phrasing, notice: str | None = None,
+                    scope: Sequence[str] | None = None) -> str:
+    """The greeting and the first question (the first dimension — of `scope`, when the respondent is
+    asked about some dimensions only — both of its questions): fixed text, so it can be shown before
+    any model loads."""
     parts = [phrasing.greeting.strip()]
     if notice:
         parts.append(f"_{notice}_")
-    parts.append(phrasing.dimensions[rubric.questions[0].dimension])
+    first = next((d.id for d in rubric.dimensions if not scope or d.id in scope), rubric.questions[0].dimension)
+    parts.append(phrasing.dimensions[first])
     return "\n\n".join(parts)
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from agent.app import App
 from agent.common.text import clean_reply
 from agent.core.calls import CallRecord, Usage
-from agent.evaluation.interviews import RecordedInterview
+from agent.evaluation.interviews import RecordedInterview, TranscriptTurn
 from agent.evaluation.transcript import guesser
 from agent.interview.context import Services
 from agent.interview.reading import read_reply
@@ -60,6 +60,16 @@ def _usage(calls: Sequence[CallRecord]) -> dict:
 def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run:
     """The agent's reading of a recorded interview, turn by turn."""
     t0 = time.perf_counter()
+    answers, calls, turn = read_transcript(svc, iv.transcript)
+    return Run(
+        id=iv.id, repeat=repeat, predicted={q: a["score"] for q, a in answers.items()},
+        seconds=round(time.perf_counter() - t0, 3), user_turns=turn, **_usage(calls),
+    )
+
+
+def read_transcript(svc: Services, transcript: Sequence[TranscriptTurn]) -> tuple[dict[str, dict], list[CallRecord], int]:
+    """(answers as an interview's state holds them, the model calls, the user turns) of the agent's
+    reading of a recorded transcript, turn by turn."""
     guess = guesser(svc.rubric)
     limit = svc.settings.input.max_reply_chars
     answers: dict[str, dict] = {}
@@ -67,7 +77,7 @@ def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run
     calls: list[CallRecord] = []
     current: str | None = None
     turn = 0
-    for t in iv.transcript:
+    for t in transcript:
         if t.role == "assistant":
             messages.append({"role": "assistant", "content": t.content})
             current = guess.guess(t.content)
@@ -78,10 +88,7 @@ def run_transcript(svc: Services, iv: RecordedInterview, repeat: int = 0) -> Run
         reading = read_reply(svc, reply, current=current, answers=answers, messages=messages, turn=turn)
         answers = reading.answers
         calls += reading.calls
-    return Run(
-        id=iv.id, repeat=repeat, predicted={q: a["score"] for q, a in answers.items()},
-        seconds=round(time.perf_counter() - t0, 3), user_turns=turn, **_usage(calls),
-    )
+    return answers, calls, turn
 
 
 def run_simulated(app: App, iv: RecordedInterview, repeat: int = 0,

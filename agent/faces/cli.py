@@ -24,11 +24,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     c = sub.add_parser("chat", help="run (or resume) an interview")
     c.add_argument("--session", help="session name to start or resume (default: a new one)")
-    c.add_argument("--org", help="the organization being assessed (shown in the report)")
+    c.add_argument("--org", help="the organization being assessed: the session joins its round (see `org`)")
+    c.add_argument("--respondent", help="who answers (with --org): one person's later session supersedes "
+                                        "their earlier one in the round")
+    c.add_argument("--role", help="the respondent's role (with --org), e.g. \"Security lead\"")
+    c.add_argument("--round", help="the assessment round (with --org), e.g. 2026-Q4 (default: the current quarter)")
+    c.add_argument("--dimensions", metavar="DIMS",
+                   help="ask only about these dimensions (with --org), e.g. security,cost")
     sub.add_parser("sessions", help="list sessions with progress and level")
     r = sub.add_parser("report", help="print a session's report")
     r.add_argument("--session", required=True)
-    r.add_argument("--format", choices=["md", "json"], default="md")
+    r.add_argument("--format", choices=["md", "json", "html"], default="md")
+    r.add_argument("--out", metavar="FILE", help="write the report to FILE instead of printing it")
+    from agent.faces.org_commands import add_org_parser
+
+    add_org_parser(sub)
     a = sub.add_parser("ask", help="ask a follow-up question about a session (next steps, KPIs, scores)")
     a.add_argument("question")
     a.add_argument("--session", required=True)
@@ -47,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("web", help="serve the chat in a browser (127.0.0.1 by default)")
     w.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     w.add_argument("--port", type=int, default=7860)
-    w.add_argument("--auth", metavar="USER:PASS", help="require this login (or set AIOPS_WEB_AUTH)")
+    w.add_argument("--auth", metavar="USER:PASS", help="require these logins: USER:PASS, several separated by "
+                                                      "commas (or set AIOPS_WEB_AUTH)")
     w.add_argument("--insecure", action="store_true", help="allow a non-loopback --host without --auth")
     w.add_argument("--session", help="print a link that opens (starts or resumes) this session")
     e = sub.add_parser("eval", help="score the agent against recorded interviews (metrics, report, thresholds)")
@@ -89,6 +100,10 @@ def _retrieval_errors() -> tuple[type[Exception], ...]:
         from agent.retrieval.store import IndexUnavailable
 
         errors += [CorpusMissing, EmbedderUnavailable, IndexUnavailable]
+    if "agent.storage.database" in sys.modules:
+        from agent.storage.database import StorageError
+
+        errors.append(StorageError)
     if "agent.evaluation.interviews" in sys.modules:
         from agent.evaluation.interviews import InterviewFileError
 
@@ -115,7 +130,7 @@ def _empty_session(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command is None or (args.command == "index" and args.index_command is None):
+    if args.command is None or (args.command in ("index", "org") and getattr(args, f"{args.command}_command") is None):
         args.print_help()  # bare `aiops-assess` (or `index`): say what it can do
         return EXIT_OK
     problem = _empty_session(args)
@@ -124,10 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from agent.common.config import ConfigError, load_settings
     from agent.common.datafile import DataFileError
+    from agent.faces.org_commands import OrgUsageError
+    from agent.faces.output import OutputError
     from agent.gateway.router import ModelUnavailable
     from agent.interview.store import SessionError
 
-    user_errors: tuple[type[Exception], ...] = (ConfigError, SessionError, DataFileError, ModelUnavailable)
+    user_errors: tuple[type[Exception], ...] = (ConfigError, SessionError, DataFileError, ModelUnavailable,
+                                                OrgUsageError, OutputError)
     if args.command == "doctor":  # before the settings are loaded: an invalid config is one of its findings
         from agent.faces.doctor import run_doctor
 
@@ -136,12 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
         if args.command == "chat":
             from agent.common.safe_text import printable
+            from agent.faces.org_commands import chat_attachment
             from agent.faces.terminal import run_chat
 
             name = args.session or new_session_name()
             # The organization's name is printed and goes into the report: one line, no escapes.
             org = " ".join(printable(args.org, newlines=False).split()) if args.org else None
-            return run_chat(settings, name, organization=org or None)
+            return run_chat(settings, name, organization=org or None, attachment=chat_attachment(args, org or None))
+        if args.command == "org":
+            from agent.faces.org_commands import run_org
+
+            return run_org(settings, args)
         if args.command == "web":
             from agent.faces.web.serve import serve
 
@@ -174,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             return index_cli.eval_retrieval(settings, args.path, args.split, args.json, args.verbose)
         from agent.faces.session_commands import print_report
 
-        return print_report(settings, args.session, args.format)
+        return print_report(settings, args.session, args.format, args.out)
     except Exception as exc:
         # The index's and the evaluation's errors are known only once those modules were imported
         # (chromadb is slow to import); anything else is a bug and keeps its traceback.

@@ -10,6 +10,7 @@ from agent.common.config import Settings
 from agent.common.hints import command
 from agent.common.safe_text import printable
 from agent.faces.exits import EXIT_OK
+from agent.faces.output import write_output
 from agent.interview.store import SessionError, SessionInfo, list_sessions, read_values
 
 
@@ -107,8 +108,9 @@ def print_sessions(settings: Settings) -> int:
     return EXIT_OK
 
 
-def print_report(settings: Settings, name: str, fmt: str) -> int:
-    """Print a finished session's report; for an unfinished one, the partial report so far."""
+def print_report(settings: Settings, name: str, fmt: str, out: str | None = None) -> int:
+    """Print (or write to `out`) a finished session's report; for an unfinished one, the partial
+    report so far."""
     from agent.core.rubric import load_rubric
     from agent.core.transitions import load_transitions
     from agent.reporting.export import report_text
@@ -116,7 +118,7 @@ def print_report(settings: Settings, name: str, fmt: str) -> int:
     values = read_values(settings.sessions_dir, name)
     if not values:
         raise SessionError(f"Session '{name}' has not started yet. Run: {command(f'chat --session {name}')}")
-    sys.stdout.write(printable(report_text(name, values, fmt, load_rubric(), load_transitions())) + "\n")
+    write_output(report_text(name, values, fmt, load_rubric(), load_transitions()), out)
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ from agent.common.hints import command
 from agent.common.providers import is_known_provider
 from agent.common.safe_text import printable
 from agent.core.answers import progress_line
+from agent.core.attachment import Attachment
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, QUIT, help_text
 from agent.faces.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
 from agent.interview.notices import model_words
@@ -94,19 +95,21 @@ def _watch_ctrl_c() -> threading.Event:
     return pressed
 
 
-def run_chat(settings: Settings, session: str, organization: str | None = None) -> int:
-    """Run or resume the named interview until it ends, the user quits, or input runs out."""
+def run_chat(settings: Settings, session: str, organization: str | None = None,
+             attachment: Attachment | None = None) -> int:
+    """Run or resume the named interview until it ends, the user quits, or input runs out; with an
+    `attachment`, as one respondent of an organization's round."""
     from agent.observability import tracing
 
     previous = signal.getsignal(signal.SIGINT)
     try:
-        return _chat(settings, session, organization)
+        return _chat(settings, session, organization, attachment)
     finally:
         signal.signal(signal.SIGINT, previous)
         tracing.flush()  # send the session's trace before the process exits (no-op without Langfuse)
 
 
-def _chat(settings: Settings, session: str, organization: str | None) -> int:
+def _chat(settings: Settings, session: str, organization: str | None, attachment: Attachment | None) -> int:
     from agent.interview.store import session_path
 
     ctrl_c = _watch_ctrl_c()
@@ -125,7 +128,8 @@ def _chat(settings: Settings, session: str, organization: str | None) -> int:
         from agent.core.phrasing import load_phrasing, opening_message
         from agent.core.rubric import load_rubric
 
-        out.assistant(opening_message(load_rubric(), load_phrasing(), choice.notice))
+        out.assistant(opening_message(load_rubric(), load_phrasing(), choice.notice,
+                                      attachment.scope if attachment else None))
     from agent.app import App, build_gateway
 
     app = App(settings, gateway=build_gateway(settings, choice))
@@ -135,8 +139,18 @@ def _chat(settings: Settings, session: str, organization: str | None) -> int:
         gateway.ready()  # an unknown model string must fail (or fall back) now, not mid-interview
         if gateway.notice and gateway.notice != choice.notice:  # compared with what was shown
             out.info(gateway.notice)
-    with app.open_session(session, organization=organization, stream_tokens=interactive, exclusive=True) as iv:
+    with app.open_session(session, organization=organization, attachment=attachment, stream_tokens=interactive,
+                          exclusive=True) as iv:
+        if iv.services.attachment:
+            a = iv.services.attachment
+            who = ", ".join(x for x in (a.get("respondent"), a.get("role")) if x)
+            out.info(f"Answering for {a['organization']}, round {a['round']}" + (f" ({who})" if who else "")
+                     + f" · the round: {command('org show ' + a['slug'])}")
         opening = iv.start()  # on resume, first finishes a turn a crash cut off
+        if not new:
+            iv.catch_up()  # the round gets what a killed process or a failed copy left out
+            if iv.store_problem:
+                out.info(iv.store_problem)
         if iv.is_done and not iv.waiting_for_reply:  # finished before follow-ups existed
             out.info(f"This session is complete. Print its report with: {command(f'report --session {session}')}")
             return EXIT_OK
@@ -185,8 +199,11 @@ def _loop(iv: Interview, out: _Out, session: str, interactive: bool, ctrl_c: thr
                              "(or on_permanent_error: fallback in config.yaml).")
                 out.info(_resume_hint(session))
                 return EXIT_UNAVAILABLE
+        if iv.store_problem:
+            out.info(iv.store_problem)
         if not iv.is_done:
-            out.info(progress_line(iv.services.rubric, iv.state.get("answers", {})))
+            scope = (iv.state.get("attachment") or {}).get("scope")
+            out.info(progress_line(iv.services.rubric, iv.state.get("answers", {}), scope))
         elif not was_done:
             out.info(f"Assessment complete. Report: {command(f'report --session {session}')} [--format json]")
             out.info(FOLLOWUP_HINT)

@@ -19,4 +19,7 @@ class Services(ReportingContext):
     settings: Settings
     session: str = "default"
     organization: str | None = None
+    # The organization round this session answers for (agent.core.attachment.Attachment, resolved:
+    # organization = the stored name, round = the stored round name); None: a session on its own.
+    attachment: dict | None = None
     stream_tokens: bool = False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -32,9 +32,14 @@ from agent.observability import tracing
 class Interview:
     """One named session (`services.session`) on a checkpointer; with a `lock`, every turn holds it."""
 
-    def __init__(self, services: Services, checkpointer: Any, lock: SessionLock | None = None) -> None:
+    def __init__(self, services: Services, checkpointer: Any, lock: SessionLock | None = None,
+                 recorder: Callable[[str, dict], str | None] | None = None) -> None:
         self.services = services
         self.lock = lock
+        # Copies the answers of a session attached to an organization round to the organization
+        # store after each turn; returns a problem to tell the user (None: copied).
+        self.recorder = recorder
+        self.store_problem: str | None = None
         self.name = services.session
         self.graph = build_graph().compile(checkpointer=checkpointer)
         self.config: Any = {"configurable": {"thread_id": self.name}}
@@ -100,6 +105,16 @@ class Interview:
         said = [m["content"] for m in self.state.get("messages", []) if m["role"] == "assistant"]
         return said[-1:]
 
+    def catch_up(self) -> None:
+        """Copy the answers to the organization's round again, for a session being resumed: a process
+        killed after saving its last turn but before copying it (or a copy that failed) leaves the
+        round behind until then."""
+        if self.recorder is None or not (self.state.get("attachment") or self.services.attachment):
+            return
+        with self.lock.hold(wait=self.services.settings.session_wait_seconds) if self.lock else contextlib.nullcontext():
+            self.refresh()
+            self._record()
+
     def reply(self, text: str) -> list[str]:
         """Hand the interviewee's reply to the graph; the assistant's new messages."""
         for _ in self.stream_reply(text):
@@ -136,11 +151,19 @@ class Interview:
             self._values = None  # another process may have moved the session on since we last read it
             try:
                 yield from self._steps(payload)
+                self._record()
             except Exception as exc:
                 failure = storage_failure(exc, self.name)  # e.g. a full disk: one clear message
                 if failure is None:
                     raise
                 raise failure from exc
+
+    def _record(self) -> None:
+        """Copy the answers to the organization store (under the session's lock, so copies of one
+        session never overtake each other)."""
+        self.store_problem = None
+        if self.recorder is not None and (self.state.get("attachment") or self.services.attachment):
+            self.store_problem = self.recorder(self.name, self.state)
 
     def _steps(self, payload: Any) -> Iterator[str]:
         before = len(self.state.get("messages", []))

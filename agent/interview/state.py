@@ -107,6 +107,9 @@ class InterviewState(TypedDict, total=False):
     model: str
     """The model the session runs on."""
 
+    attachment: dict | None
+    """The organization round the session answers for (organization, round, respondent, role, scope:
+    the dimensions asked about); its answers are copied to the organization store after each turn."""
     organization: str | None
     """The assessed organization's name, for the report (chat --org, or the web page's field)."""
 

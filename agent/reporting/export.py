@@ -11,6 +11,7 @@ from agent.core.calls import Usage
 from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.transitions import Transitions
+from agent.reporting.html.render import render_session_html
 from agent.reporting.markdown import render_markdown
 from agent.reporting.result import AssessmentResult, advice_of, build_result
 
@@ -24,13 +25,17 @@ def render_json(result: AssessmentResult, rubric: Rubric, transitions: Transitio
 
 
 def report_text(name: str, values: Mapping[str, Any], fmt: str, rubric: Rubric, transitions: Transitions) -> str:
-    """A session's report as Markdown or JSON (the partial one while the interview is in progress)."""
+    """A session's report as Markdown, JSON or HTML (the partial one while the interview is in progress)."""
     if fmt == "md" and values.get("report_md"):
         # A report saved before quotes were escaped may still carry raw HTML or images.
         return md_safe(values["report_md"])
     result = AssessmentResult.model_validate(values["result"]) if values.get("report_md") \
         else partial_result(name, values, rubric)
-    return render_json(result, rubric, transitions) if fmt == "json" else render_markdown(rubric, transitions, result)
+    if fmt == "json":
+        return render_json(result, rubric, transitions)
+    if fmt == "html":
+        return render_session_html(result, rubric, transitions)
+    return render_markdown(rubric, transitions, result)
 
 
 def partial_result(name: str, values: Mapping[str, Any], rubric: Rubric) -> AssessmentResult:

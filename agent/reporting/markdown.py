@@ -17,9 +17,10 @@ from agent.common.safe_text import md_cell, md_safe, md_text
 from agent.core.rubric import Rubric
 from agent.core.scoring import Assessment, DimensionScore, level_text
 from agent.core.transitions import Transitions
-from agent.reporting.advice import Action, Advice, ImprovementArea
+from agent.reporting.advice import Action, Advice
 from agent.reporting.result import ATTRIBUTION, AssessmentResult, advice_of
-from agent.reporting.wording import ReportWording, load_report_wording, lower_first, sentence_start
+from agent.reporting.summary_text import action_groups, dimension_of, gap_text, horizons, plan_intro, situation
+from agent.reporting.wording import ReportWording, load_report_wording, lower_first
 
 WIDTH = 80
 # A wrapped line must not start with what Markdown would read as a list item, heading, quote,
@@ -76,77 +77,11 @@ def partial_banner(rubric: Rubric, a: Assessment) -> str:
         answered=len(rubric.questions) - len(a.missing), count=len(rubric.questions), missing=missing)
 
 
-def _weakest(rubric: Rubric, a: Assessment, dim: str) -> str | None:
-    """The dimension's lowest answered question."""
-    answered = [q.id for q in rubric.questions_in(dim) if q.id in a.answers]
-    return min(answered, key=a.answers.__getitem__) if answered else None
-
-
-# -- the executive summary ----------------------------------------------------------------------
-
-
-def _gap_text(rubric: Rubric, a: Assessment, advice: Advice, w: ReportWording) -> str:
-    if advice.guide is None:
-        return w.gap.top
-    band = next(b for b in rubric.bands if b.level == a.target_level)
-    largest = max((d.gap or 0 for d in a.dimensions), default=0)
-    big = [d for d in a.dimensions if largest and d.gap == largest]
-    scored = [d for d in a.dimensions if d.score is not None]
-    if len(big) == len(scored) > 1:
-        gaps = w.gap.even.format(gap=f"{largest:.1f}")
-    else:
-        gaps = ", ".join(w.gap.item.format(name=d.name, gap=f"{d.gap:.1f}") for d in big[:3]) or w.gap.none
-    if a.level is None:
-        lo, hi = a.level_range
-        return w.gap.partial.format(missing=len(a.missing), lo=lo, hi=hi, target=a.target_level,
-                                    target_name=a.target_level_name, gaps=gaps)
-    return w.gap.complete.format(need=max(0, band.min - a.total), target=a.target_level,
-                                 target_name=a.target_level_name, total=a.total, start=band.min, gaps=gaps)
-
-
-def _situation(rubric: Rubric, result: AssessmentResult, advice: Advice, w: ReportWording) -> str:
-    """Where the organization stands, what already works and the largest gaps, in plain words."""
-    a, s = result.assessment, w.summary
-    who = _said(result.organization) if result.organization else s.organization
-    band = next((b for b in rubric.bands if b.level == a.target_level), None)
-    if a.level is None:
-        lo, hi = a.level_range
-        head = s.partial.format(answered=len(a.answers), who=who, lo=lo, hi=hi, framework=w.framework,
-                                missing=len(a.missing))
-    elif advice.guide is None:
-        head = s.top.format(who=who, level_name=a.level_name, framework=w.framework, total=a.total)
-    else:
-        head = s.complete.format(who=who, level=a.level, level_name=a.level_name, framework=w.framework,
-                                 total=a.total, target=a.target_level, target_name=a.target_level_name,
-                                 start=band.min if band else "")
-    parts = [head if result.organization else sentence_start(head)]  # their name as they wrote it
-    if advice.strengths:
-        items = "; ".join(s.working_item.format(topic=rubric.question(x.question).topic, label=x.label)
-                          for x in advice.strengths if x.question and x.label)
-        parts.append((s.working if advice.strengths[0].at_target else s.working_relative).format(items=items))
-    areas = advice.improvement_areas
-    largest = [x for x in areas if x.gap == max(y.gap for y in areas)] if areas else []
-    if len(largest) == len([d for d in a.dimensions if d.score is not None]) > 1:
-        parts.append(s.even_gaps.format(gap=f"{largest[0].gap:.1f}", target=a.target_level))
-    elif largest:
-        parts.append(s.gaps.format(items="; ".join(_gap_item(rubric, a, x, w) for x in largest[:3])))
-    elif advice.guide is not None and a.level is not None:
-        parts.append(s.no_gaps.format(target=a.target_level))
-    return " ".join(parts)
-
-
-def _gap_item(rubric: Rubric, a: Assessment, area: ImprovementArea, w: ReportWording) -> str:
-    qid = _weakest(rubric, a, area.dimension)
-    q = rubric.question(qid) if qid else None
-    return w.summary.gap_item.format(name=area.name, score=f"{area.score:.1f}", target=f"{area.target:.1f}",
-                                     topic=lower_first(q.topic) if q else "", label=q.label(a.answers[q.id]) if q else "")
-
-
 def _summary(rubric: Rubric, result: AssessmentResult, advice: Advice, w: ReportWording) -> list[str]:
     """The summary paragraph (written by the model when an LLM was used; the offline engine's would
     only repeat the scores, so the plain-words one is used then) and where to start."""
     model_wrote = result.summary and result.summary.strip() and not is_offline(result.model)
-    paragraph = result.summary.strip() if model_wrote and result.summary else _situation(rubric, result, advice, w)
+    paragraph = result.summary.strip() if model_wrote and result.summary else situation(rubric, result.assessment, result.organization, advice, w, _said)
     out = [*wrap(" ".join(paragraph.split())), ""]
     if advice.first_steps:
         items = "; ".join(lower_first(s.action.text) for s in advice.first_steps)
@@ -176,10 +111,6 @@ def _first_steps(advice: Advice, w: ReportWording) -> list[str]:
 # -- the plan -----------------------------------------------------------------------------------
 
 
-def _dimension_of(a: Action) -> str:
-    return a.dimensions[0] if a.dimensions else "general"
-
-
 def _action_lines(a: Action, advice: Advice, w: ReportWording) -> list[str]:
     marks = [w.plan.first_mark.format(n=i) for i, s in enumerate(advice.first_steps, 1) if s.action == a]
     note = f"; {w.plan.pending.format(questions=', '.join(a.pending))}" if a.pending else ""
@@ -188,23 +119,9 @@ def _action_lines(a: Action, advice: Advice, w: ReportWording) -> list[str]:
 
 
 def _groups(rubric: Rubric, actions: list[Action], advice: Advice, w: ReportWording) -> list[str]:
-    """One horizon's actions grouped by dimension, in the order of their most important action, then
-    what concerns the whole organization."""
-    # The actions come most important first, so a dimension's place is that of its first action
-    # (the gateway before cost when cost's first steps need the gateway); organization-wide last.
-    order = [d for d in dict.fromkeys(_dimension_of(a) for a in actions) if d != "general"] + ["general"]
-    areas = {x.dimension: x for x in advice.improvement_areas}
+    """One horizon's actions grouped by dimension (agent.reporting.summary_text.action_groups)."""
     out: list[str] = []
-    for dim in order:
-        mine = [a for a in actions if _dimension_of(a) == dim]
-        if not mine:
-            continue
-        if dim == "general":
-            title = w.plan.general
-        elif dim in areas:
-            title = w.plan.group.format(name=areas[dim].name, priority=areas[dim].priority)
-        else:
-            title = w.plan.group_other.format(name=rubric.dimension(dim).name)
+    for title, mine in action_groups(rubric, actions, advice, w):
         out += [f"**{title}**", ""]
         for a in mine:
             out += _action_lines(a, advice, w)
@@ -215,21 +132,9 @@ def _groups(rubric: Rubric, actions: list[Action], advice: Advice, w: ReportWord
 def _plan(rubric: Rubric, a: Assessment, adv: Advice, w: ReportWording) -> list[str]:
     p = w.plan
     out = [f"## {w.headings.actions}", ""]
-    if adv.grounded:
-        intro = p.extractive if adv.written_by == "extractive" else p.written.format(model=adv.written_by)
-    else:
-        intro = p.guide.format(guide=adv.guide) if adv.guide else ""
-    planned = adv.short_term + adv.medium_term + adv.long_term
-    if any(x.next_option for x in planned):
-        intro += " " + p.next_option_note
-    if planned:
-        intro += " " + p.by_dimension
-    out += [*wrap(intro.strip()), ""] if intro.strip() else []
-    nxt = a.target_level if a.target_level < 5 else None
-    empty_long = p.empty_long.format(start=nxt, end=(nxt or 0) + 1) if nxt and nxt > adv.current_level else p.empty_long_top
-    for title, actions, empty in ((w.headings.short, adv.short_term, p.empty_short),
-                                  (w.headings.medium, adv.medium_term, p.empty_medium),
-                                  (w.headings.long, adv.long_term, empty_long)):
+    intro = plan_intro(adv, w)
+    out += [*wrap(intro), ""] if intro else []
+    for title, actions, empty in horizons(a, adv, w):
         out += [f"### {title}", ""]
         out += _groups(rubric, actions, adv, w) if actions else [f"- {empty}", ""]
     if adv.already_in_place:
@@ -250,7 +155,7 @@ def _areas(adv: Advice, w: ReportWording) -> list[str]:
     out = [f"## {w.headings.areas}", ""]
     planned = adv.short_term + adv.medium_term + adv.long_term
     for i, x in enumerate(adv.improvement_areas, 1):
-        sections = [s for act in planned if _dimension_of(act) == x.dimension for s in act.source.split("; ")]
+        sections = [s for act in planned if dimension_of(act) == x.dimension for s in act.source.split("; ")]
         see = w.areas.see.format(sections="; ".join(dict.fromkeys(sections))) if sections else ""
         out += wrap(w.areas.line.format(n=i, name=x.name, priority=x.priority, reason=x.reason, see=see), "", "   ")
     if not adv.improvement_areas:
@@ -373,7 +278,7 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
         f"**{h.current}:** {level_text(rubric, a)}  ",
         f"**{h.target}:** Level {a.target_level} ({a.target_level_name})"
         + (h.provisional if a.level is None else "") + "  ",
-        *wrap(f"**{h.gap}:** {_gap_text(rubric, a, adv, w)}"),
+        *wrap(f"**{h.gap}:** {gap_text(rubric, a, adv, w)}"),
         "",
         *_summary(rubric, result, adv, w),
         *_first_steps(adv, w),

@@ -7,6 +7,7 @@ are open (their state is in the session file; the next visit reopens it).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -16,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from agent.app import App
+from agent.core.attachment import Attachment
 from agent.interview.session import Interview
 from agent.interview.store import check_name, session_path
 
@@ -32,6 +34,7 @@ class _Live:
     lock: threading.Lock = field(default_factory=threading.Lock)
     users: int = 0
     last_used: float = field(default_factory=time.monotonic)
+    attachment: Attachment | None = None  # the round it was opened for (None: none)
 
 
 class SessionPool:
@@ -47,37 +50,44 @@ class SessionPool:
         return session_path(self.app.settings.sessions_dir, check_name(name)).exists()
 
     @contextmanager
-    def use(self, name: str) -> Iterator[Interview]:
+    def use(self, name: str, attachment: Attachment | None = None) -> Iterator[Interview]:
         """The session's Interview, opened (and its file created) if needed; other turns on the same
-        session wait until this one is done. Raises SessionError for a bad name or a damaged file."""
-        live = self._acquire(check_name(name))
+        session wait until this one is done. With an `attachment`, a session not started yet joins
+        that organization round (a started one keeps its own). Raises SessionError for a bad name or
+        a damaged file, StorageError when the round cannot be joined."""
+        live = self._acquire(check_name(name), attachment)
         try:
             with live.lock:
                 live.last_used = time.monotonic()
+                if attachment is not None and live.attachment != attachment and live.iv.is_new:
+                    # Opened before (to read it) without this round: join it now, before the first turn.
+                    live.iv.services = dataclasses.replace(live.iv.services,
+                                                           attachment=self.app.attach(name, attachment))
+                    live.attachment = attachment
                 yield live.iv
         finally:
             with self._lock:
                 live.users -= 1
             self._evict()
 
-    def _acquire(self, name: str) -> _Live:
+    def _acquire(self, name: str, attachment: Attachment | None = None) -> _Live:
         with self._lock:
             live = self._live.get(name)
             if live is None:
-                live = self._open(name)
+                live = self._open(name, attachment)
                 self._live[name] = live
             self._live.move_to_end(name)
             live.users += 1
             return live
 
-    def _open(self, name: str) -> _Live:
+    def _open(self, name: str, attachment: Attachment | None = None) -> _Live:
         stack = ExitStack()
         try:
-            iv = stack.enter_context(self.app.open_session(name, stream_tokens=True))
+            iv = stack.enter_context(self.app.open_session(name, attachment=attachment, stream_tokens=True))
         except BaseException:
             stack.close()
             raise
-        return _Live(iv=iv, stack=stack)
+        return _Live(iv=iv, stack=stack, attachment=attachment)
 
     def _evict(self) -> None:
         with self._lock:

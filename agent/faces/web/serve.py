@@ -1,5 +1,10 @@
-"""`aiops-assess web`: the checks before serving (address, password) and the server's life cycle.
-The page itself is agent.faces.web.page."""
+"""`aiops-assess web`: the checks before serving (address, logins) and the server's life cycle.
+The page itself is agent.faces.web.page.
+
+Logins: `--auth USER:PASSWORD` (or AIOPS_WEB_AUTH), or several separated by commas
+(`ana:pw1,bo:pw2`); a password therefore cannot contain a comma. With logins, each person sees only
+the sessions they started, and the Organization tab only the organizations they own
+(`aiops-assess org owner ORG USER`)."""
 
 from __future__ import annotations
 
@@ -25,18 +30,50 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """'user:password' -> (user, password); None when not given. Raises ValueError when malformed."""
+Credentials = tuple[str, str] | list[tuple[str, str]]
+
+
+def parse_auth(value: str | None) -> Credentials | None:
+    """The page's logins: 'user:password' -> (user, password); several, separated by commas
+    ('ana:pw1,bo:pw2') -> [(user, password), ...], as Gradio's `launch(auth=...)` takes them; None
+    when not given. A password cannot contain a comma (it would split the pair); one may contain
+    ':' (the first one ends the name). Raises ValueError, naming the pair by its position (never its
+    text: the value holds passwords), when malformed."""
     if not value:
         return None
-    user, sep, password = value.partition(":")
+    if "," not in value:
+        return _pair(value, "must look like USER:PASSWORD (both non-empty)")
+    pairs = [p.strip() for p in value.split(",")]
+    several = (f"must look like USER:PASSWORD, or several such logins separated by commas "
+               f"(a password cannot contain a comma): login {{n}} of {len(pairs)} is not USER:PASSWORD "
+               "(both non-empty)")
+    out = [_pair(p, several.format(n=i)) for i, p in enumerate(pairs, 1)]
+    names = [u.casefold() for u, _ in out]
+    twice = sorted({i for i, n in enumerate(names, 1) if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"names one user twice (logins {' and '.join(map(str, twice))} of {len(out)}): "
+                         "give each login its own user name")
+    return out
+
+
+def _pair(text: str, problem: str) -> tuple[str, str]:
+    user, sep, password = text.partition(":")
+    user = user.strip()  # Gradio strips the name typed on the login page
     if not sep or not user or not password:
-        raise ValueError("must look like USER:PASSWORD (both non-empty)")
+        raise ValueError(problem)
     return user, password
 
 
-def _login_guard(credentials: tuple[str, str] | None) -> dict:
-    """launch() arguments that throttle failed logins and say so on the login page."""
+def login_names(credentials: Credentials | None) -> list[str]:
+    """The user names of the page's logins ([] without logins)."""
+    if credentials is None:
+        return []
+    return [credentials[0]] if isinstance(credentials, tuple) else [u for u, _ in credentials]
+
+
+def _login_guard(credentials: Credentials | None) -> dict:
+    """launch() arguments that throttle failed logins (per user name and address, for every login)
+    and say so on the login page."""
     if credentials is None:
         return {}
     from starlette.middleware import Middleware
@@ -91,8 +128,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
             # Nobody to ask mid-turn on a page: go on with the next model and say so in the chat.
             core.gateway.allow_fallback()
         app = WebChat(core)
-        if session:
-            _share(settings, session, credentials[0] if credentials else None)
+        if session:  # shared with the first login when there are several
+            names = login_names(credentials)
+            _share(settings, session, names[0] if names else None)
         app.warm_up()
         demo = app.blocks()
         try:

@@ -8,7 +8,7 @@ person's own messages are shown as text (`md_text`), ours, which quote them, pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from agent.common.config import Settings
@@ -16,6 +16,7 @@ from agent.common.hints import command
 from agent.common.providers import SELF_HOSTED, is_offline, provider_of
 from agent.common.safe_text import md_safe, md_text
 from agent.core.answers import progress_line, scores_line
+from agent.core.attachment import in_scope
 from agent.core.phrasing import load_phrasing
 from agent.core.rubric import Rubric
 from agent.core.scoring import Assessment, level_text, score
@@ -66,13 +67,21 @@ def assessment_of(rubric: Rubric, answers: Mapping[str, dict]) -> Assessment:
     return score(rubric, {k: v["score"] for k, v in answers.items()})
 
 
-def progress_html(rubric: Rubric, answers: Mapping[str, dict], rev: int = 0) -> str:
-    """Answered n/12, a bar per dimension (score so far out of 5, with the target level marked),
-    and the total and level so far."""
+def progress_html(rubric: Rubric, answers: Mapping[str, dict], rev: int = 0,
+                  scope: Sequence[str] | None = None) -> str:
+    """Answered n/12 (of the questions asked: a respondent in an organization round may be asked
+    about some dimensions only, `scope`), a bar per dimension (score so far out of 5, with the
+    target level marked), and the total and level so far."""
     a = assessment_of(rubric, answers)
-    n, total_q = len(a.answers), len(rubric.questions)
+    asked = in_scope(rubric, scope)
+    n, total_q = sum(1 for q in asked if q in a.answers), len(asked)
+    yours = ""
+    if scope:
+        yours = " · your dimensions: " + escape(", ".join(d.name for d in rubric.dimensions if d.id in scope))
     rows = []
     for d in a.dimensions:
+        if scope and d.dimension not in scope:
+            continue
         count = len(d.answered) + len(d.missing)
         width = 0 if d.score is None else d.score / 5 * 100
         value = "—" if d.score is None else f"{d.score:.1f}"
@@ -85,7 +94,7 @@ def progress_html(rubric: Rubric, answers: Mapping[str, dict], rev: int = 0) -> 
         )
     return (
         f'<div class="progress" data-answered="{n}" data-rev="{rev}">'
-        f'<div class="answered"><b>{n}/{total_q}</b> answered</div>'
+        f'<div class="answered"><b>{n}/{total_q}</b> answered{yours}</div>'
         f'<div class="meter"><span style="width:{n / total_q * 100:.0f}%"></span></div>'
         f'<div class="dims">{"".join(rows)}</div>'
         f'<div class="legend">Bars: dimension score so far (0–5); the black tick marks the target, '
@@ -95,11 +104,14 @@ def progress_html(rubric: Rubric, answers: Mapping[str, dict], rev: int = 0) -> 
     )
 
 
-def confirm_html(rubric: Rubric, answers: Mapping[str, dict]) -> str:
-    """The understanding-confirmation step as a list: every question, what we understood and the
-    person's own words, or that it is unanswered."""
+def confirm_html(rubric: Rubric, answers: Mapping[str, dict], scope: Sequence[str] | None = None) -> str:
+    """The understanding-confirmation step as a list: every question asked (those of `scope` when
+    given), what we understood and the person's own words, or that it is unanswered."""
     items = []
+    asked = set(in_scope(rubric, scope))
     for q in rubric.questions:
+        if q.id not in asked:
+            continue
         rec = answers.get(q.id)
         if rec is None:
             items.append(f'<li class="missing" data-q="{q.id}"><b>{q.id} · {escape(q.topic)}</b>: '
@@ -125,7 +137,7 @@ def report_card(rubric: Rubric, result: Mapping | None, session: str) -> str:
     a = Assessment.model_validate(result["assessment"])
     partial = " (partial: some questions were not answered)" if a.missing else ""
     return (f"**Your report is ready: {level_text(rubric, a)}, total {a.total}/60{partial}.**\n\n"
-            "The full report is below the chat, with Markdown and JSON downloads "
+            "The full report is below the chat, with Markdown, JSON and HTML downloads "
             f"(also: `{command(f'report --session {session}')}`).\n\n"
             "Ask me about next steps here: “what should we do first?”, “which KPIs should we track?”, "
             "“how do we get to the next level on cost?”, “why did I get a 1 on tracing?”")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from agent.core.attachment import in_scope
 from agent.core.calls import Usage
 from agent.core.prompts import render
+from agent.core.rubric import Rubric
 from agent.core.schemas import AnswerRecord
 from agent.core.scoring import Assessment
 from agent.core.scoring import score as score_answers
@@ -54,6 +56,21 @@ def _model_notes(state: InterviewState, configured: str, calls: list) -> list[st
     return notes
 
 
+def _scope_notes(state: InterviewState, rubric: Rubric) -> list[str]:
+    """What was not asked: outside the respondent's scope (an organization round), or skipped."""
+    scope = (state.get("attachment") or {}).get("scope")
+    asked = set(in_scope(rubric, scope))
+    skipped = [q for q in state.get("skipped", []) if q in asked]
+    notes = []
+    if scope:
+        names = ", ".join(d.name for d in rubric.dimensions if d.id in scope)
+        notes.append(f"This respondent was asked about {names} only; the other questions are answered by "
+                     "their colleagues in the organization's round.")
+    if skipped:
+        notes.append(f"Skipped: {', '.join(skipped)}")
+    return notes
+
+
 def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
     svc = runtime.context
     rubric = svc.rubric
@@ -68,7 +85,7 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         finished_early=bool(assessment.missing),
         summary=summary,
         usage=Usage.of([*state.get("calls", []), *calls]),
-        notes=[*([f"Skipped: {', '.join(state['skipped'])}"] if state.get("skipped") else []),
+        notes=[*_scope_notes(state, rubric),
                *_model_notes(state, svc.gateway.model, calls), *_flag_notes(state)],
     )
     if state.get("advice"):
