@@ -63,6 +63,19 @@ def scripted():
     return Scripted()
 
 
+@pytest.fixture
+def web(settings, monkeypatch):
+    """The web page's handlers in-process (no server), on the offline engine, revealing at once."""
+    from agent.app import App
+    from agent.faces.web.page import WebChat
+
+    monkeypatch.setattr("agent.faces.web.page.REVEAL_SECONDS", 0)
+    chat = WebChat(App(settings))
+    chat.blocks()
+    yield chat
+    chat.pool.close_all()
+
+
 @dataclass
 class CliResult:
     returncode: int

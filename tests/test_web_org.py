@@ -27,18 +27,6 @@ STRICT = ("Every project has its own virtual key with SSO login and per-team mod
 LAX = "Everyone calls the OpenAI API directly with shared keys, anybody can use any model. No masking of data at all."
 
 
-@pytest.fixture
-def web(settings, monkeypatch):
-    from agent.app import App
-    from agent.faces.web.page import WebChat
-
-    monkeypatch.setattr("agent.faces.web.page.REVEAL_SECONDS", 0)
-    chat = WebChat(App(settings))
-    chat.blocks()
-    yield chat
-    chat.pool.close_all()
-
-
 def _request(user: str | None = None, **query: str) -> SimpleNamespace:
     """What a gr.Request offers the handlers: the logged-in user and the page's query."""
     return SimpleNamespace(username=user, query_params=query)

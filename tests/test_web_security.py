@@ -18,18 +18,6 @@ from tests.helpers import TO_REVIEW
 from tests.test_safe_output import PAYLOADS, _inject, assert_inert, rendered
 
 
-@pytest.fixture
-def web(settings, monkeypatch):
-    from agent.app import App
-    from agent.faces.web.page import WebChat
-
-    monkeypatch.setattr("agent.faces.web.page.REVEAL_SECONDS", 0)
-    chat = WebChat(App(settings))
-    chat.blocks()
-    yield chat
-    chat.pool.close_all()
-
-
 def _request(user: str | None = None, session: str | None = None) -> SimpleNamespace:
     """What a gr.Request offers the handlers: the logged-in user and the page's query."""
     return SimpleNamespace(username=user, query_params={"session": session} if session else {})
