@@ -24,9 +24,9 @@ from agent.core.rubric import Rubric, load_rubric
 from agent.core.transitions import load_transitions
 from agent.gateway.models import ModelChoice
 from agent.gateway.router import CustomProvider, Gateway
+from agent.interview.backends import Sessions, session_store
 from agent.interview.context import Services
 from agent.interview.session import Interview
-from agent.interview.store import SessionLock, open_checkpointer, read_values
 from agent.reporting.context import ReportingContext
 from agent.retrieval.retriever import Retriever, shared_retriever
 
@@ -69,6 +69,7 @@ class App:
         self.gateway = gateway or build_gateway(settings)
         self._index_warm_up: threading.Thread | None = None
         self._org_store: OrgStore | None = None
+        self._sessions: Sessions | None = None
 
     @property
     def model(self) -> str:
@@ -83,6 +84,13 @@ class App:
         """What advice and follow-up answers need, outside an interview (`aiops-assess ask`)."""
         return ReportingContext(rubric=self.rubric, transitions=self.transitions, gateway=self.gateway,
                                 retriever=self.retriever, top_k=self.settings.retrieval.top_k)
+
+    @property
+    def sessions(self) -> Sessions:
+        """Where sessions live (SQLite files, or Postgres with storage.url); opened on first use."""
+        if self._sessions is None:
+            self._sessions = session_store(self.settings)
+        return self._sessions
 
     def org_store(self) -> OrgStore:
         """The organization store (opened, and migrated, on first use)."""
@@ -146,11 +154,11 @@ class App:
         session's lock; `exclusive` holds it from opening to closing (a terminal: a second window
         on the same session is refused at once, with SessionBusy). An `attachment` applies to a new
         session (a started one keeps the round it was started in)."""
-        lock = SessionLock(self.settings.sessions_dir, name)
+        lock = self.sessions.lock(name)
         with contextlib.ExitStack() as stack:
             if exclusive:  # a turn answered elsewhere (a web worker) ends within seconds: wait for that
                 stack.enter_context(lock.hold(wait=min(2.0, self.settings.session_wait_seconds)))
-            saver = stack.enter_context(open_checkpointer(self.settings.sessions_dir, name))
+            saver = stack.enter_context(self.sessions.checkpointer(name))
             iv = self.interview(name, saver, organization=organization, attachment=attachment,
                                 stream_tokens=stream_tokens)
             iv.lock = lock
@@ -158,7 +166,7 @@ class App:
 
     def read_session(self, name: str) -> dict:
         """A saved session's state, read-only (SessionError if there is none)."""
-        return read_values(self.settings.sessions_dir, name)
+        return self.sessions.read_values(name)
 
     def warm_up(self, index: bool = True) -> None:
         """Import litellm and (with `index`) open the retrieval index in the background, so the

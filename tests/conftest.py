@@ -63,6 +63,38 @@ def scripted():
     return Scripted()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a real PostgreSQL server: the one `.ci/run` started (AIOPS_TEST_POSTGRES_URL), else
+    one started for this test run from Debian's binaries. Skipped when PostgreSQL is not installed,
+    except in CI (CI=true), where that is a failure."""
+    import subprocess
+
+    from tests.pg_server import ENV_URL, PostgresServer
+
+    if os.environ.get(ENV_URL):
+        yield os.environ[ENV_URL]
+        return
+    try:
+        server = PostgresServer()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL for the Postgres-backed tests: {exc}")
+        pytest.skip(f"no PostgreSQL here ({exc}): apt-get install postgresql")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage_url(request, tmp_path):
+    """Each storage backend in turn: an SQLite file, and a new database on the Postgres server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.sqlite"
+    from tests.pg_server import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_server"))
+
+
 @pytest.fixture
 def web(settings, monkeypatch):
     """The web page's handlers in-process (no server), on the offline engine, revealing at once."""

@@ -1,5 +1,5 @@
 """`chat --org …` and `org …` through the command line, as a facilitator and respondents would use
-them (offline engine, real SQLite stores in the test's data directory)."""
+them (offline engine; each test on the SQLite default and on a real Postgres)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ import io
 import json
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _on_each_backend(storage_url, monkeypatch):
+    """Every test here runs on the embedded SQLite storage and on a real Postgres (storage.url)."""
+    if storage_url.startswith("postgres"):
+        monkeypatch.setenv("AIOPS_STORAGE__URL", storage_url)
+
 
 PLATFORM = ("Every application goes through our LiteLLM gateway, and it fails over to a second provider "
             "automatically.\n/finish\nyes\n")

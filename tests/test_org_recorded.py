@@ -40,8 +40,8 @@ def orgs():
 
 
 @pytest.fixture
-def store(tmp_path, orgs):
-    s = OrgStore(f"sqlite:///{tmp_path}/orgs.sqlite")
+def store(storage_url, orgs):
+    s = OrgStore(storage_url)
     replay(s, orgs)
     return s
 

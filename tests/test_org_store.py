@@ -19,8 +19,9 @@ def _ans(**scores: int) -> dict:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return OrgStore(f"sqlite:///{tmp_path}/orgs.sqlite")
+def store(storage_url):
+    """The store on each backend: SQLite (the default) and a real Postgres."""
+    return OrgStore(storage_url)
 
 
 def test_names_that_differ_in_case_accents_or_punctuation_are_one_organization(store):
@@ -120,8 +121,8 @@ def _write(url: str, i: int) -> None:
         s.record(f"w{i}", "interview", _ans(q1=turn % 6, q2=i % 6, q3=(i + turn) % 6))
 
 
-def test_concurrent_respondents_write_at_once_without_losing_a_write(tmp_path):
-    url = f"sqlite:///{tmp_path}/orgs.sqlite"
+def test_concurrent_respondents_write_at_once_without_losing_a_write(storage_url):
+    url = storage_url
     OrgStore(url).engine.dispose()  # migrated once
     # Separate processes, as terminals and web workers are: SQLite's locks do not survive a fork of a
     # process that has the database open (sqlite.org/howtocorrupt.html, 2.6).
@@ -164,14 +165,14 @@ def test_the_newest_migration_is_the_schema_revision_the_code_expects():
     assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION
 
 
-def test_migrations_create_exactly_the_tables_the_code_declares(tmp_path):
+def test_migrations_create_exactly_the_tables_the_code_declares(storage_url):
     from sqlalchemy import create_engine, inspect
 
+    from agent.storage.database import sqlalchemy_url
     from agent.storage.schema import metadata
 
-    url = f"sqlite:///{tmp_path}/orgs.sqlite"
-    OrgStore(url)
-    insp = inspect(create_engine(url))
+    OrgStore(storage_url)
+    insp = inspect(create_engine(sqlalchemy_url(storage_url)))
     for table in metadata.sorted_tables:
         assert {c["name"] for c in insp.get_columns(table.name)} == {c.name for c in table.columns}, table.name
 

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from agent.interview.backends import SqliteSessions
 from tests.helpers import TO_REVIEW
 from tests.test_safe_output import PAYLOADS, _inject, assert_inert, rendered
 
@@ -122,12 +123,11 @@ def test_the_page_does_not_open_a_terminal_session(web, settings):
 
 
 def test_the_page_reopens_its_own_sessions_and_only_for_their_user(web, settings):
-    from agent.faces.web.owners import read_owner
     from agent.faces.web.pool import new_session_name
 
     name = new_session_name()
     _turn(web, "Everything goes through our LiteLLM proxy.", name, _request("ana"))
-    assert read_owner(settings.sessions_dir, name) == {"face": "web", "user": "ana"}
+    assert web.app.sessions.owner(name) == {"face": "web", "user": "ana"}
     assert web.on_open(name, _request("ana"))[web.c["state"]] == name
     assert web.on_load(_request("ana", session=name))[web.c["state"]] == name
     for other in (_request("bob"), _request(None)):
@@ -145,9 +145,9 @@ def test_older_web_sessions_open_only_without_logins(settings):
     from agent.faces.web.owners import may_open
 
     _terminal_session(settings, "web-0123456789ab")  # a page's name, from before owners were recorded
-    assert may_open(settings.sessions_dir, "web-0123456789ab", None)
-    assert not may_open(settings.sessions_dir, "web-0123456789ab", "ana")
-    assert may_open(settings.sessions_dir, "not-started-yet", "ana")  # a new name: the first reply claims it
+    assert may_open(SqliteSessions(settings.sessions_dir), "web-0123456789ab", None)
+    assert not may_open(SqliteSessions(settings.sessions_dir), "web-0123456789ab", "ana")
+    assert may_open(SqliteSessions(settings.sessions_dir), "not-started-yet", "ana")  # a new name: the first reply claims it
 
 
 def test_web_session_option_shares_a_terminal_session_with_the_page(settings, capsys):
@@ -155,9 +155,9 @@ def test_web_session_option_shares_a_terminal_session_with_the_page(settings, ca
     from agent.faces.web.serve import _share
 
     _terminal_session(settings, "acme")
-    _share(settings, "acme", "ana")  # aiops-assess web --auth ana:... --session acme
+    _share(SqliteSessions(settings.sessions_dir), "acme", "ana")  # aiops-assess web --auth ana:... --session acme
     assert "shared with this page (login ana)" in capsys.readouterr().out
-    assert may_open(settings.sessions_dir, "acme", "ana") and not may_open(settings.sessions_dir, "acme", "bob")
+    assert may_open(SqliteSessions(settings.sessions_dir), "acme", "ana") and not may_open(SqliteSessions(settings.sessions_dir), "acme", "bob")
 
 
 # -- item 12: throttled logins ------------------------------------------------------------------------

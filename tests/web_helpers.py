@@ -35,6 +35,13 @@ def web_env(data_dir: Path) -> dict[str, str]:
 def web_server(data_dir: Path, *args: str, timeout: float = 90, env: dict[str, str] | None = None):
     """`aiops-assess web` on a free loopback port in a subprocess (`env`: more variables); yields
     its base URL."""
+    with web_process(data_dir, *args, timeout=timeout, env=env) as (url, _proc):
+        yield url
+
+
+@contextmanager
+def web_process(data_dir: Path, *args: str, timeout: float = 90, env: dict[str, str] | None = None):
+    """Like web_server, yielding (base URL, the server's process)."""
     port = free_port()
     log = open(data_dir.parent / f"web-{port}.log", "w+")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen([sys.executable, "-m", "agent", "web", "--port", str(port), *args], cwd=ROOT,
@@ -53,7 +60,7 @@ def web_server(data_dir: Path, *args: str, timeout: float = 90, env: dict[str, s
                 if time.time() > deadline:
                     raise RuntimeError(f"aiops-assess web did not answer on {url} within {timeout} s") from None
                 time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

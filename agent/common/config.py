@@ -72,8 +72,8 @@ class ChromaSettings(BaseModel):
 class StorageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # The organization store (organizations, rounds, respondents, settlements): any SQLAlchemy URL;
-    # null = SQLite in data_dir/organizations.sqlite.
+    # null: sessions as SQLite files under data_dir, organizations in data_dir/organizations.sqlite.
+    # postgresql://…: both on that Postgres server (several web workers share it; docs/deploy.md).
     url: str | None = None
 
 

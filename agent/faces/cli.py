@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     from agent.faces.org_commands import add_org_parser
 
     add_org_parser(sub)
+    from agent.faces.storage_commands import add_storage_parser
+
+    add_storage_parser(sub)
     a = sub.add_parser("ask", help="ask a follow-up question about a session (next steps, KPIs, scores)")
     a.add_argument("question")
     a.add_argument("--session", required=True)
@@ -130,7 +133,8 @@ def _empty_session(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command is None or (args.command in ("index", "org") and getattr(args, f"{args.command}_command") is None):
+    if args.command is None or (args.command in ("index", "org", "storage")
+                                and getattr(args, f"{args.command}_command") is None):
         args.print_help()  # bare `aiops-assess` (or `index`): say what it can do
         return EXIT_OK
     problem = _empty_session(args)
@@ -141,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     from agent.common.datafile import DataFileError
     from agent.faces.org_commands import OrgUsageError
     from agent.faces.output import OutputError
+    from agent.faces.storage_commands import StorageUsageError
     from agent.gateway.router import ModelUnavailable
     from agent.interview.store import SessionError
 
     user_errors: tuple[type[Exception], ...] = (ConfigError, SessionError, DataFileError, ModelUnavailable,
-                                                OrgUsageError, OutputError)
+                                                OrgUsageError, OutputError, StorageUsageError)
     if args.command == "doctor":  # before the settings are loaded: an invalid config is one of its findings
         from agent.faces.doctor import run_doctor
 
@@ -161,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             # The organization's name is printed and goes into the report: one line, no escapes.
             org = " ".join(printable(args.org, newlines=False).split()) if args.org else None
             return run_chat(settings, name, organization=org or None, attachment=chat_attachment(args, org or None))
+        if args.command == "storage":
+            from agent.faces.storage_commands import migrate
+
+            return migrate(settings, args)
         if args.command == "org":
             from agent.faces.org_commands import run_org
 

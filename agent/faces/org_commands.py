@@ -148,9 +148,9 @@ class _OrgApp:
         return OrgStore(self.settings.storage_url)
 
     def read_session(self, name: str) -> dict:
-        from agent.interview.store import read_values
+        from agent.interview.backends import session_store
 
-        return read_values(self.settings.sessions_dir, name)
+        return session_store(self.settings).read_values(name)
 
 
 def _list(store: Any, as_json: bool) -> int:

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from pathlib import Path
 
 from agent.common.config import Settings
 from agent.common.hints import command
 from agent.common.safe_text import printable
 from agent.faces.exits import EXIT_OK
 from agent.faces.output import write_output
-from agent.interview.store import SessionError, SessionInfo, list_sessions, read_values
+from agent.interview.backends import Sessions, session_store
+from agent.interview.store import SessionError, SessionInfo
 
 
-def session_info(settings: Settings, path: Path) -> SessionInfo:
-    """Progress and level of one session file (errors reported in the info, not raised)."""
+def session_info(sessions: Sessions, name: str, updated: float) -> SessionInfo:
+    """Progress and level of one session (errors reported in the info, not raised)."""
     from agent.core.rubric import load_rubric
     from agent.core.scoring import score
 
-    info = SessionInfo(name=path.stem, path=str(path), updated=path.stat().st_mtime)
+    info = SessionInfo(name=name, path=f"{sessions.where}/{name}", updated=updated)
     try:
-        values = read_values(settings.sessions_dir, path.stem)
+        values = sessions.read_values(name)
     except SessionError as exc:
         info.error = str(exc).split(". ")[0]
         return info
@@ -71,16 +71,17 @@ def print_sessions(settings: Settings) -> int:
     def cell(value: object) -> Text:
         return Text(printable(value, newlines=False))
 
-    files = list_sessions(settings.sessions_dir)
+    sessions = session_store(settings)
+    files = sessions.names()
     console = Console()
     if not files:
-        console.print(f"No sessions yet in {settings.sessions_dir}. Start one: {command('chat --session NAME')}")
+        console.print(f"No sessions yet in {sessions.where}. Start one: {command('chat --session NAME')}")
         return EXIT_OK
     headers = ("session", "answers", "phase", "level", "total", "updated")
     rows: list[tuple[str, ...]] = []
     problems: list[tuple[str, str]] = []
-    for path in files:
-        i = session_info(settings, path)
+    for name, updated in files:
+        i = session_info(sessions, name, updated)
         when = datetime.fromtimestamp(i.updated).strftime("%Y-%m-%d %H:%M")
         if i.error:
             # The reason goes under the table: in a column it would squeeze the names.
@@ -93,7 +94,7 @@ def print_sessions(settings: Settings) -> int:
     gap = 2  # between columns (no borders, see the table below)
     others = sum(max(len(h), *(len(r[c]) for r in rows)) for c, h in enumerate(headers) if c) + gap * (len(headers) - 1)
     fitted = _fit_names([r[0] for r in rows], console.width - others)
-    table = Table(title=f"Sessions in {settings.sessions_dir}", box=box.SIMPLE_HEAD, show_edge=False,
+    table = Table(title=f"Sessions in {sessions.where}", box=box.SIMPLE_HEAD, show_edge=False,
                   pad_edge=False, collapse_padding=True, title_justify="left")
     table.add_column(headers[0], no_wrap=fitted is not None, overflow="fold")
     for h in headers[1:]:
@@ -115,7 +116,7 @@ def print_report(settings: Settings, name: str, fmt: str, out: str | None = None
     from agent.core.transitions import load_transitions
     from agent.reporting.export import report_text
 
-    values = read_values(settings.sessions_dir, name)
+    values = session_store(settings).read_values(name)
     if not values:
         raise SessionError(f"Session '{name}' has not started yet. Run: {command(f'chat --session {name}')}")
     write_output(report_text(name, values, fmt, load_rubric(), load_transitions()), out)
@@ -132,7 +133,7 @@ def ask(settings: Settings, name: str, question: str, as_json: bool = False) -> 
     if not question:
         usage = command('ask "what should we do first?" --session NAME')
         raise SessionError(f"The question is empty. Usage: {usage}")
-    values = read_values(settings.sessions_dir, name)
+    values = session_store(settings).read_values(name)
     if not values.get("answers"):
         raise SessionError(f"Session '{name}' has no answers yet. Run: {command(f'chat --session {name}')}")
     app = App(settings)

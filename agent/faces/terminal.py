@@ -110,14 +110,14 @@ def run_chat(settings: Settings, session: str, organization: str | None = None,
 
 
 def _chat(settings: Settings, session: str, organization: str | None, attachment: Attachment | None) -> int:
-    from agent.interview.store import session_path
+    from agent.interview.backends import session_store
 
     ctrl_c = _watch_ctrl_c()
     out = _Out()
     interactive = sys.stdin.isatty()
     if not interactive and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")
-    new = not session_path(settings.sessions_dir, session).exists()
+    new = not session_store(settings).exists(session)
     from agent.gateway.models import choose_model
 
     choice = choose_model(settings)  # no litellm yet: which model, and what to say about it

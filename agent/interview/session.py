@@ -25,14 +25,15 @@ from agent.core.calls import Usage
 from agent.gateway import budget, deadline
 from agent.interview.context import Services
 from agent.interview.graph import build_graph
-from agent.interview.store import SessionLock, storage_failure
+from agent.interview.store import storage_failure
 from agent.observability import tracing
 
 
 class Interview:
-    """One named session (`services.session`) on a checkpointer; with a `lock`, every turn holds it."""
+    """One named session (`services.session`) on a checkpointer; with a `lock` (a SessionLock, or a
+    Postgres advisory lock: anything with `hold(wait)`), every turn holds it."""
 
-    def __init__(self, services: Services, checkpointer: Any, lock: SessionLock | None = None,
+    def __init__(self, services: Services, checkpointer: Any, lock: Any = None,
                  recorder: Callable[[str, dict], str | None] | None = None) -> None:
         self.services = services
         self.lock = lock

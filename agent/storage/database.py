@@ -41,12 +41,30 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")  # type: ignore[union-attr]
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL as SQLAlchemy takes it: Postgres through psycopg 3 (the driver installed with us,
+    shared with LangGraph's Postgres checkpointer), whatever the URL's own spelling."""
+    if is_postgres(url):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The URL as psycopg (libpq) takes it: without SQLAlchemy's driver suffix."""
+    return "postgresql://" + url.split("://", 1)[1] if is_postgres(url) else url
+
+
 def open_engine(url: str) -> Engine:
     """An engine for `url`, its schema migrated to SCHEMA_REVISION (StorageError when it cannot be)."""
     try:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+        engine = create_engine(sqlalchemy_url(url), connect_args={"timeout": 30} if url.startswith("sqlite") else {},
+                               pool_pre_ping=is_postgres(url))
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
         if _revision(engine) != SCHEMA_REVISION:

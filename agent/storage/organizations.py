@@ -206,10 +206,24 @@ class OrgStore:
             raise StorageError(f"Session {session!r} belongs to {current.organization} round {current.round}; "
                                f"start a new session for {org.name} {rname} (leave --session out).")
         now = _now()
+        try:
+            self._attach_rows(session, org, rname, who, role, scope_json, current is None, now)
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            # A server database lets two first respondents create the round (or the session's row)
+            # at once; one of them lost the race: the row is there now, so do it again once.
+            self._attach_rows(session, org, rname, who, role, scope_json, self.participation(session) is None, now)
+        found = self.participation(session)
+        assert found is not None
+        return found
+
+    def _attach_rows(self, session: str, org: Organization, rname: str, who: str | None, role: str | None,
+                     scope_json: str | None, new: bool, now: datetime) -> None:
         with self._write() as con:
             rid = self._round_id(con, org, rname, create=True)
             key = respondent_key(who, session)
-            if current is None:
+            if new:
                 con.execute(insert(t.participations).values(
                     round_id=rid, session=session, respondent_key=key, respondent=who, role=role, scope=scope_json,
                     phase="new", answered=0, started_at=now, updated_at=now))
@@ -223,9 +237,6 @@ class OrgStore:
                     values["scope"] = scope_json
                 if values:
                     con.execute(update(t.participations).where(t.participations.c.session == session).values(**values))
-        found = self.participation(session)
-        assert found is not None
-        return found
 
     def participation(self, session: str) -> Participation | None:
         """The round a session is attached to (None: a session without an organization round)."""

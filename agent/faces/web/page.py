@@ -132,7 +132,7 @@ class WebChat:
         return self._open((wanted or "").strip(), _user(request))
 
     def _may_open(self, name: str, user: str | None) -> bool:
-        return owners.may_open(self.settings.sessions_dir, name, user)
+        return owners.may_open(self.app.sessions, name, user)
 
     def _open(self, name: str, user: str | None = None, invite: dict[str, str] | None = None) -> dict:
         try:
@@ -292,7 +292,7 @@ class WebChat:
         try:
             with self.pool.use(name, attachment) if attachment else self.pool.use(name) as iv:
                 if iv.is_new:
-                    owners.record_owner(self.settings.sessions_dir, name, user)
+                    owners.record_owner(self.app.sessions, name, user)
                     self.start.forget(name)  # now in the session's state (its attachment)
                     iv.start()  # the greeting the page already shows
                 elif not self._may_open(name, user):  # created elsewhere since the check above
@@ -330,7 +330,7 @@ class WebChat:
         if attachment is not None:
             start_screen.check_joinable(self.app.org_store(), name, attachment)
             if not self.pool.exists(name):
-                owners.record_owner(self.settings.sessions_dir, name, user)
+                owners.record_owner(self.app.sessions, name, user)
         return attachment
 
     def _local(self, cmd: str, name: str, values: dict) -> str:

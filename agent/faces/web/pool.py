@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from agent.app import App
 from agent.core.attachment import Attachment
 from agent.interview.session import Interview
-from agent.interview.store import check_name, session_path
+from agent.interview.store import check_name
 
 
 def new_session_name() -> str:
@@ -47,7 +47,7 @@ class SessionPool:
         self._live: OrderedDict[str, _Live] = OrderedDict()
 
     def exists(self, name: str) -> bool:
-        return session_path(self.app.settings.sessions_dir, check_name(name)).exists()
+        return self.app.sessions.exists(check_name(name))
 
     @contextmanager
     def use(self, name: str, attachment: Attachment | None = None) -> Iterator[Interview]:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from agent.common.config import Settings
 from agent.common.hints import command
 from agent.faces.exits import EXIT_OK, EXIT_USAGE
 from agent.interview.store import check_name
+
+if TYPE_CHECKING:
+    from agent.interview.backends import Sessions
 
 AUTH_ENV = "AIOPS_WEB_AUTH"
 
@@ -84,13 +88,13 @@ def _login_guard(credentials: Credentials | None) -> dict:
             "app_kwargs": {"middleware": [Middleware(LoginThrottleMiddleware, throttle=LoginThrottle())]}}
 
 
-def _share(settings: Settings, name: str, user: str | None) -> None:
+def _share(sessions: Sessions, name: str, user: str | None) -> None:
     """`--session NAME` names a session for this page to open: one started elsewhere (the terminal)
     is shared with the page's user, as the person running the server asked."""
     from agent.faces.web import owners
 
-    if not owners.may_open(settings.sessions_dir, name, user):
-        owners.record_owner(settings.sessions_dir, name, user)
+    if not owners.may_open(sessions, name, user):
+        owners.record_owner(sessions, name, user)
         print(f"Session {name} is shared with this page" + (f" (login {user})." if user else "."))
 
 
@@ -130,7 +134,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
         app = WebChat(core)
         if session:  # shared with the first login when there are several
             names = login_names(credentials)
-            _share(settings, session, names[0] if names else None)
+            _share(core.sessions, session, names[0] if names else None)
         app.warm_up()
         demo = app.blocks()
         try:
@@ -140,7 +144,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: s
             return fail(f"cannot serve on {host}:{port} ({exc}). Pick another --port.")
         shown = "localhost" if host in ("0.0.0.0", "::") else host
         url = f"http://{shown}:{port}/" + (f"?session={session}" if session else "")
-        print(f"aiops-assess web · model {app.gateway.model} · sessions in {settings.sessions_dir}")
+        print(f"aiops-assess web · model {app.gateway.model} · sessions in {core.sessions.where}")
         print(f"Open {url}  (Ctrl-C to stop)", flush=True)
         demo.block_thread()
     except KeyboardInterrupt:
