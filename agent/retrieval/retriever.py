@@ -42,6 +42,9 @@ LEVEL_BOOST = 2.0
 KIND_BOOST = 2.0
 
 
+# A worker on a shared Chroma server looks for documents other workers added this often (seconds).
+SHARED_REFRESH_SECONDS = 30.0
+
 class Filter(BaseModel):
     """Metadata a chunk must have to be returned; unset fields do not filter."""
 
@@ -148,6 +151,7 @@ class Retriever:
         self._build_seconds = 0.0
         self._lexical: Lexical | None = None
         self._vocabulary: set[str] = set()
+        self._checked = 0.0
 
     def _notice(self, msg: str) -> None:
         self.notices.append(msg)
@@ -191,7 +195,23 @@ class Retriever:
     def _open(self) -> None:
         self.framework = load_framework_chunks(self.cfg.corpus_dir, self._rubric, self._transitions)
         self.organization = self.documents.chunks()
+        if not self.organization and not self.store.local:
+            # A worker sharing a Chroma server: the documents another worker added live there.
+            _, self.organization = self.store.newest("organization", self.embedder.fingerprint)
+        self._checked = time.monotonic()
         self._sync()
+
+    def _refresh_shared(self) -> None:
+        """On a shared Chroma server, take up (at most every SHARED_REFRESH_SECONDS) documents another
+        worker added or removed since this one opened the index."""
+        if self.store.local or time.monotonic() - self._checked < SHARED_REFRESH_SECONDS or self.documents.chunks():
+            return
+        with self._lock:
+            self._checked = time.monotonic()
+            name, chunks = self.store.newest("organization", self.embedder.fingerprint)
+            if name and name != self._names.get("organization"):
+                self.organization = chunks
+                self._sync()
 
     def _sync(self) -> None:
         t0 = time.perf_counter()
@@ -269,6 +289,7 @@ class Retriever:
     def search(self, query: str, flt: Filter | None = None, k: int | None = None) -> list[Hit]:
         """The best chunks for a query under a filter, best first (at most k, default retrieval.top_k)."""
         self.open()
+        self._refresh_shared()
         k = k or self.cfg.top_k
         flt = flt or Filter()
         pool = max(4 * k, 24)

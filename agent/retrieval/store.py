@@ -222,6 +222,26 @@ class ChromaStore:
             for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=False)
         ]
 
+    def newest(self, family: str, embedder_fingerprint: str) -> tuple[str | None, list[Chunk]]:
+        """The family's most recently built complete collection for this embedder on the server, and
+        its chunks: how a worker without the documents folder sees the organization documents
+        another worker added to a shared Chroma server."""
+        best, best_at, best_col = None, "", None
+        for name in self.names():
+            if not name.startswith(f"{PREFIX}-{family}-"):
+                continue
+            col = self.client().get_collection(name, embedding_function=None)
+            meta = col.metadata or {}
+            built_at = str(meta.get("built_at", ""))
+            if meta.get("embedder") == embedder_fingerprint and col.count() == meta.get("chunks") and \
+                    (best is None or built_at > best_at):
+                best, best_at, best_col = name, built_at, col
+        if best_col is None:
+            return None, []
+        got = best_col.get(include=["documents", "metadatas"])
+        return best, [from_record(cid, doc, meta) for cid, doc, meta in
+                      zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+
     def info(self, name: str) -> dict:
         """Count and metadata of a collection (empty if it does not exist)."""
         col = self.collection(name)
