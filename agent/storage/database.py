@@ -4,6 +4,7 @@ directory by default), brought to the newest schema by Alembic migrations when o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -109,3 +110,28 @@ def _shown(url: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+class Guarded:
+    """A connection context whose database errors become one StorageError naming the fix."""
+
+    def __init__(self, cm: Any) -> None:
+        self.cm = cm
+
+    def __enter__(self) -> Any:
+        try:
+            return self.cm.__enter__()
+        except SQLAlchemyError as exc:
+            raise _storage_error(exc) from exc
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        try:
+            return self.cm.__exit__(*exc)
+        except SQLAlchemyError as err:
+            raise _storage_error(err) from err
+
+
+def _storage_error(exc: SQLAlchemyError) -> StorageError:
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return StorageError(f"The organization store failed ({reason}). Check the disk and storage.url in config "
+                        "(or AIOPS_STORAGE__URL); sessions themselves are unaffected.")

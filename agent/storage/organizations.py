@@ -15,13 +15,13 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from agent.common.hints import command
 from agent.core.aggregation import RespondentAnswer, Settlement
 from agent.core.org_names import OrgNameError, clean_display, org_slug, respondent_key, round_name
 from agent.storage import schema as t
-from agent.storage.database import StorageError, open_engine
+from agent.storage.database import Guarded, StorageError, open_engine
 
 
 class Organization(BaseModel):
@@ -324,29 +324,4 @@ class OrgStore:
         return self._guard(self.engine.begin())
 
     def _guard(self, cm: Any) -> Any:
-        return _Guarded(cm, self.url)
-
-
-class _Guarded:
-    """A connection context whose database errors become one StorageError naming the fix."""
-
-    def __init__(self, cm: Any, url: str) -> None:
-        self.cm, self.url = cm, url
-
-    def __enter__(self) -> Any:
-        try:
-            return self.cm.__enter__()
-        except SQLAlchemyError as exc:
-            raise _storage_error(exc) from exc
-
-    def __exit__(self, *exc: Any) -> bool | None:
-        try:
-            return self.cm.__exit__(*exc)
-        except SQLAlchemyError as err:
-            raise _storage_error(err) from err
-
-
-def _storage_error(exc: SQLAlchemyError) -> StorageError:
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return StorageError(f"The organization store failed ({reason}). Check the disk and storage.url in config "
-                        "(or AIOPS_STORAGE__URL); sessions themselves are unaffected.")
+        return Guarded(cm)
