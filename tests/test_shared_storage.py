@@ -144,3 +144,41 @@ def test_an_unreachable_postgres_is_one_clear_message(aiops, monkeypatch):
     r = aiops(["sessions"])
     assert r.returncode == 2
     assert "Cannot reach the session database" in r.stderr and "storage.url" in r.stderr
+
+
+@pytest.mark.postgres
+def test_many_turns_at_once_on_postgres_do_not_starve_the_connection_pool(storage_url, monkeypatch):
+    """More concurrent turns than the checkpoint pool has connections (the web page runs 32 at once):
+    each holds its session's lock for the whole turn and still gets connections for its checkpoints.
+    Before the locks had a pool of their own, 16 lock holders left none and every turn timed out."""
+    if not storage_url.startswith("postgres"):
+        pytest.skip("the Postgres connection pools")
+    import threading
+
+    from agent.interview.backends import CHECKPOINT_CONNECTIONS
+
+    monkeypatch.setenv("AIOPS_STORAGE__URL", storage_url)
+    from agent.common.config import load_settings
+
+    app = _worker(load_settings())
+    n = CHECKPOINT_CONNECTIONS + 8
+    start, errors = threading.Barrier(n), []
+
+    def turn(i: int) -> None:
+        try:
+            with app.open_session(f"burst-{i}") as iv:
+                start.wait(30)
+                iv.start()
+                iv.reply(REPLY_1)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=turn, args=(i,)) for i in range(n)]
+    t = time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert errors == []
+    assert time.monotonic() - t < 60
+    assert all(app.sessions.exists(f"burst-{i}") for i in range(n))

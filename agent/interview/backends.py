@@ -97,7 +97,13 @@ class SqliteSessions:
 
 
 _POOLS: dict[str, Any] = {}
+_LOCK_POOLS: dict[str, Any] = {}
 _POOLS_LOCK = threading.Lock()
+# A turn holds its session's advisory lock on a connection for the whole turn, and needs other
+# connections for its checkpoints meanwhile: the locks get a pool of their own, or 16 turns holding
+# locks would leave none for checkpoints and all of them would wait (seen in the load test).
+CHECKPOINT_CONNECTIONS = 16
+LOCK_CONNECTIONS = 64
 _OWNERS_DDL = """CREATE TABLE IF NOT EXISTS aiops_session_owners (
     session TEXT PRIMARY KEY, face TEXT NOT NULL, user_name TEXT)"""
 
@@ -114,8 +120,11 @@ def _pool(url: str) -> Any:
             # One plain connection first: an unreachable server is said at once, not after the
             # pool's 30-second wait for a connection.
             psycopg.connect(url, connect_timeout=10).close()
-            pool = ConnectionPool(url, min_size=1, max_size=16, open=True, timeout=30,
-                                  kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0})
+            kwargs = {"autocommit": True, "row_factory": dict_row, "prepare_threshold": 0}
+            pool = ConnectionPool(url, min_size=1, max_size=CHECKPOINT_CONNECTIONS, open=True, timeout=30,
+                                  kwargs=kwargs)
+            _LOCK_POOLS[url] = ConnectionPool(url, min_size=0, max_size=LOCK_CONNECTIONS, open=True, timeout=30,
+                                              kwargs=kwargs)
             PostgresSaver(pool).setup()  # type: ignore[arg-type]
             with pool.connection() as con:
                 con.execute(_OWNERS_DDL)
@@ -164,7 +173,7 @@ class PostgresSessions:
         yield PostgresSaver(self.pool)
 
     def lock(self, name: str) -> Lock:
-        return AdvisoryLock(self.pool, check_name(name))
+        return AdvisoryLock(_LOCK_POOLS[self.url], check_name(name))
 
     def read_values(self, name: str) -> dict:
         from agent.interview.graph import build_graph

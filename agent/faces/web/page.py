@@ -451,7 +451,7 @@ class WebChat:
         c["phase"].change(self.on_phase, inputs=[c["state"], c["phase"]], outputs=phase_out, **quiet)
         switch(demo.load, self.on_load)
         switch(b["new"].click, self.on_new, name="new")
-        switch(b["open"].click, self.on_open, [b["wanted"]])
+        switch(b["open"].click, self.on_open, [b["wanted"]], name="open")  # API clients resume by name
         switch(b["wanted"].submit, self.on_open, [b["wanted"]])
 
     def launch_kwargs(self) -> dict:
