@@ -147,15 +147,16 @@ def test_an_unreachable_postgres_is_one_clear_message(aiops, monkeypatch):
 
 
 @pytest.mark.postgres
-def test_many_turns_at_once_on_postgres_do_not_starve_the_connection_pool(storage_url, monkeypatch):
+def test_many_turns_at_once_on_postgres_do_not_starve_the_connection_pool(postgres_server, monkeypatch):
     """More concurrent turns than the checkpoint pool has connections (the web page runs 32 at once):
     each holds its session's lock for the whole turn and still gets connections for its checkpoints.
     Before the locks had a pool of their own, 16 lock holders left none and every turn timed out."""
-    if not storage_url.startswith("postgres"):
-        pytest.skip("the Postgres connection pools")
     import threading
 
     from agent.interview.backends import CHECKPOINT_CONNECTIONS
+    from tests.pg_server import fresh_database
+
+    storage_url = fresh_database(postgres_server)
 
     monkeypatch.setenv("AIOPS_STORAGE__URL", storage_url)
     from agent.common.config import load_settings
