@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from agent.common.config import Settings
 from agent.common.hints import command
 from agent.common.providers import OFFLINE_PROVIDER, is_offline
-from agent.core.attachment import Attachment, in_scope
+from agent.core.attachment import Attachment, in_scope, scope_of
 from agent.core.rubric import Rubric, load_rubric
 from agent.core.transitions import load_transitions
 from agent.gateway.models import ModelChoice
@@ -105,9 +105,8 @@ class App:
         session belongs to another round); the attachment as the session's state keeps it."""
         p = self.org_store().attach(session, attachment.organization, attachment.round,
                                     respondent=attachment.respondent, role=attachment.role, scope=attachment.scope)
-        org = self.org_store().org(p.organization)
-        return {"organization": org.name, "slug": org.slug, "round": p.round, "respondent": p.respondent,
-                "role": p.role, "scope": p.scope}
+        return {"organization": p.organization_name, "slug": p.organization, "round": p.round,
+                "respondent": p.respondent, "role": p.role, "scope": p.scope}
 
     def record_answers(self, session: str, state: dict) -> str | None:
         """Copy a session's answers to the organization store; the problem to tell the user when
@@ -116,8 +115,7 @@ class App:
 
         # A respondent asked about some dimensions only is asked to confirm nothing else: a passing
         # remark about another dimension is left to the colleagues who answer for it.
-        scope = (state.get("attachment") or {}).get("scope")
-        asked = set(in_scope(self.rubric, scope))
+        asked = set(in_scope(self.rubric, scope_of(state)))
         answers = {q: a for q, a in state.get("answers", {}).items() if q in asked}
         try:
             self.org_store().record(session, str(state.get("phase", "interview")), answers)

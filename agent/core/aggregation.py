@@ -90,6 +90,12 @@ class RoundAggregate(BaseModel):
         return [q for q in self.questions if q.disagreement]
 
     @property
+    def disputed_range(self) -> tuple[int, int] | None:
+        """The level range the unsettled disagreements allow, when it is wider than what the missing
+        answers alone leave open (None: the disagreements change nothing)."""
+        return self.level_range if tuple(self.level_range) != tuple(self.assessment.level_range) else None
+
+    @property
     def scores(self) -> dict[str, int]:
         return {q.question: s for q in self.questions if (s := q.score) is not None}
 

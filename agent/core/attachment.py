@@ -3,7 +3,8 @@ in which role, about which dimensions (pure, no I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -44,6 +45,11 @@ def parse_scope(rubric: Rubric, text: str | Iterable[str] | None) -> list[str] |
             raise ScopeError(f"{item.strip()!r} is not one dimension: use {names} (comma-separated).")
         chosen.add(match[0])
     return [d.id for d in rubric.dimensions if d.id in chosen]
+
+
+def scope_of(values: Mapping[str, Any]) -> list[str] | None:
+    """The dimensions a session's respondent is asked about, from its state (None: all of them)."""
+    return (values.get("attachment") or {}).get("scope")
 
 
 def in_scope(rubric: Rubric, scope: Iterable[str] | None) -> list[str]:

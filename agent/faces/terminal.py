@@ -17,7 +17,7 @@ from agent.common.hints import command
 from agent.common.providers import is_known_provider
 from agent.common.safe_text import printable
 from agent.core.answers import progress_line
-from agent.core.attachment import Attachment
+from agent.core.attachment import Attachment, scope_of
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, QUIT, help_text
 from agent.faces.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE
 from agent.interview.notices import model_words
@@ -202,8 +202,7 @@ def _loop(iv: Interview, out: _Out, session: str, interactive: bool, ctrl_c: thr
         if iv.store_problem:
             out.info(iv.store_problem)
         if not iv.is_done:
-            scope = (iv.state.get("attachment") or {}).get("scope")
-            out.info(progress_line(iv.services.rubric, iv.state.get("answers", {}), scope))
+            out.info(progress_line(iv.services.rubric, iv.state.get("answers", {}), scope_of(iv.state)))
         elif not was_done:
             out.info(f"Assessment complete. Report: {command(f'report --session {session}')} [--format json]")
             out.info(FOLLOWUP_HINT)

@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agent.common.config import Settings
-from agent.common.hints import command
 from agent.interview.store import (
     SessionBusy,
     SessionError,
     SessionLock,
     check_name,
     list_sessions,
+    no_such_session,
     open_checkpointer,
     read_values,
+    saved_state,
     session_path,
 )
 
@@ -167,20 +168,15 @@ class PostgresSessions:
 
         check_name(name)
         if (must_exist or read_only) and not self.exists(name):
-            known = ", ".join(n for n, _ in self.names()[:20]) or "none yet"
-            raise SessionError(f"No session named '{name}' (sessions: {known}). "
-                               f"Start it with: {command(f'chat --session {name}')}")
+            raise no_such_session(name, [n for n, _ in self.names()[:20]])
         yield PostgresSaver(self.pool)
 
     def lock(self, name: str) -> Lock:
         return AdvisoryLock(_LOCK_POOLS[self.url], check_name(name))
 
     def read_values(self, name: str) -> dict:
-        from agent.interview.graph import build_graph
-
         with self.checkpointer(name, must_exist=True) as saver:
-            graph = build_graph().compile(checkpointer=saver)
-            return dict(graph.get_state({"configurable": {"thread_id": name}}).values or {})
+            return saved_state(saver, name)
 
     def owner(self, name: str) -> dict | None:
         with self.pool.connection() as con:
@@ -234,10 +230,7 @@ class AdvisoryLock:
                 if row["ok"]:
                     break
                 if time.monotonic() >= deadline:
-                    raise SessionBusy(
-                        f"Session '{self.name}' is open in another window (a terminal or a browser tab) and is "
-                        "being answered there. Finish or close it there, then resume it here; or start another "
-                        "session with --session OTHER_NAME.")
+                    raise SessionBusy(self.name)
                 time.sleep(self.POLL_SECONDS)
         except BaseException:
             self.pool.putconn(con)

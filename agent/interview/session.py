@@ -110,7 +110,7 @@ class Interview:
         """Copy the answers to the organization's round again, for a session being resumed: a process
         killed after saving its last turn but before copying it (or a copy that failed) leaves the
         round behind until then."""
-        if self.recorder is None or not (self.state.get("attachment") or self.services.attachment):
+        if not self._attached:
             return
         with self.lock.hold(wait=self.services.settings.session_wait_seconds) if self.lock else contextlib.nullcontext():
             self.refresh()
@@ -163,8 +163,13 @@ class Interview:
         """Copy the answers to the organization store (under the session's lock, so copies of one
         session never overtake each other)."""
         self.store_problem = None
-        if self.recorder is not None and (self.state.get("attachment") or self.services.attachment):
+        if self.recorder is not None and self._attached:
             self.store_problem = self.recorder(self.name, self.state)
+
+    @property
+    def _attached(self) -> bool:
+        """Whether the session answers for an organization's round whose store it copies to."""
+        return self.recorder is not None and bool(self.state.get("attachment") or self.services.attachment)
 
     def _steps(self, payload: Any) -> Iterator[str]:
         before = len(self.state.get("messages", []))

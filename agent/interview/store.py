@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 from pydantic import BaseModel
@@ -31,6 +32,26 @@ class SessionError(Exception):
 
 class SessionBusy(SessionError):
     """Another process (a terminal, a web server) is writing to the session right now."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Session '{name}' is open in another window (a terminal or a browser tab) and is "
+            "being answered there. Finish or close it there, then resume it here; or start another "
+            "session with --session OTHER_NAME.")
+
+
+def no_such_session(name: str, known: list[str]) -> SessionError:
+    """The error for a session that does not exist, naming those that do (`known`)."""
+    return SessionError(f"No session named '{name}' (sessions: {', '.join(known) or 'none yet'}). "
+                        f"Start it with: {command(f'chat --session {name}')}")
+
+
+def saved_state(saver: Any, name: str) -> dict:
+    """The state values the checkpointer `saver` holds for session `name` ({} when not started)."""
+    from agent.interview.graph import build_graph
+
+    graph = build_graph().compile(checkpointer=saver)
+    return dict(graph.get_state({"configurable": {"thread_id": name}}).values or {})
 
 
 class SessionLock:
@@ -50,10 +71,7 @@ class SessionLock:
         try:
             self._lock.acquire(timeout=wait)
         except Timeout as exc:
-            raise SessionBusy(
-                f"Session '{self.name}' is open in another window (a terminal or a browser tab) and is "
-                "being answered there. Finish or close it there, then resume it here; or start another "
-                "session with --session OTHER_NAME.") from exc
+            raise SessionBusy(self.name) from exc
         except OSError as exc:
             if _read_only(exc):  # nothing can change the session, so no writer needs excluding
                 yield
@@ -123,9 +141,7 @@ def open_checkpointer(sessions_dir: Path, name: str, *, must_exist: bool = False
     if path.exists():
         _check_readable(path)
     elif must_exist or read_only:
-        known = ", ".join(p.stem for p in list_sessions(sessions_dir)) or "none yet"
-        raise SessionError(f"No session named '{name}' (sessions: {known}). "
-                           f"Start it with: {command(f'chat --session {name}')}")
+        raise no_such_session(name, [p.stem for p in list_sessions(sessions_dir)])
     try:
         con = _connect_read_only(path) if read_only else _connect(sessions_dir, path)
     except (OSError, sqlite3.Error) as exc:
@@ -209,8 +225,5 @@ def list_sessions(sessions_dir: Path) -> list[Path]:
 def read_values(sessions_dir: Path, name: str) -> dict:
     """A saved session's state values, read-only ({} for a session that has not started);
     SessionError when there is no such session or its file is damaged."""
-    from agent.interview.graph import build_graph
-
     with open_checkpointer(sessions_dir, name, must_exist=True, read_only=True) as saver:
-        graph = build_graph().compile(checkpointer=saver)
-        return dict(graph.get_state({"configurable": {"thread_id": name}}).values or {})
+        return saved_state(saver, name)

@@ -66,7 +66,8 @@ def _cut(text: str, chars: int) -> tuple[str, bool]:
     return (words, False) if len(words) <= chars else (words[:chars].rsplit(" ", 1)[0] + "…", True)
 
 
-def _num(x: float | None) -> str:
+def num(x: float | None) -> str:
+    """A score with one decimal, or "—" when there is none."""
     return "—" if x is None else f"{x:.1f}"
 
 
@@ -168,8 +169,8 @@ def _areas(adv: Advice, w: ReportWording) -> list[str]:
 
 def _current_cell(d: DimensionScore, w: ReportWording) -> str:
     if d.score is not None and d.missing:
-        return w.scores.only.format(score=_num(d.score), questions=", ".join(d.answered))
-    return _num(d.score)
+        return w.scores.only.format(score=num(d.score), questions=", ".join(d.answered))
+    return num(d.score)
 
 
 def _table(columns: list[str]) -> list[str]:
@@ -286,7 +287,7 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
         "",
         *_table(w.scores.columns),
     ]
-    out += [f"| {d.name} | {_current_cell(d, w)} | {_num(d.target)} | {_num(d.gap)} |" for d in a.dimensions]
+    out += [f"| {d.name} | {_current_cell(d, w)} | {num(d.target)} | {num(d.gap)} |" for d in a.dimensions]
     if a.missing:
         out += ["", *wrap(w.scores.missing)]
     out += ["", f"## {w.headings.strengths}", ""]

@@ -35,6 +35,7 @@ class Participation(BaseModel):
 
     session: str
     organization: str  # slug
+    organization_name: str  # as first typed
     round: str
     respondent: str | None = None
     role: str | None = None
@@ -247,13 +248,15 @@ class OrgStore:
     @staticmethod
     def _participation_query() -> Any:
         p = t.participations
-        return (select(p, t.rounds.c.name.label("round_name"), t.organizations.c.slug.label("org_slug"))
+        return (select(p, t.rounds.c.name.label("round_name"), t.organizations.c.slug.label("org_slug"),
+                       t.organizations.c.name.label("org_name"))
                 .join(t.rounds, p.c.round_id == t.rounds.c.id)
                 .join(t.organizations, t.rounds.c.org_id == t.organizations.c.id))
 
     @staticmethod
     def _participation(row: Any, superseded: bool = False) -> Participation:
-        return Participation(session=row.session, organization=row.org_slug, round=row.round_name,
+        return Participation(session=row.session, organization=row.org_slug, organization_name=row.org_name,
+                             round=row.round_name,
                              respondent=row.respondent, role=row.role,
                              scope=json.loads(row.scope) if row.scope else None, phase=row.phase,
                              answered=row.answered, started_at=_aware(row.started_at),

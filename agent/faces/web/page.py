@@ -26,7 +26,7 @@ import gradio as gr
 from agent.app import App
 from agent.common.hints import command
 from agent.common.safe_text import md_safe
-from agent.core.attachment import Attachment
+from agent.core.attachment import Attachment, scope_of
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, help_text
 from agent.faces.web import org_tab, owners, start_screen, view
 from agent.faces.web.org_tab import OrgTab
@@ -199,7 +199,7 @@ class WebChat:
         labels = view.choice_buttons(self.rubric, values.get("pending"))
         buttons = {b: gr.update(visible=i < len(labels), value=labels[i] if i < len(labels) else "")
                    for i, b in enumerate(c["choices"])}
-        scope = (values.get("attachment") or {}).get("scope")  # a round's respondent asked about some only
+        scope = scope_of(values)  # a round's respondent asked about some only
         return {c["progress"]: view.progress_html(self.rubric, answers, rev=next(self._rev), scope=scope),
                 c["confirm"]: view.confirm_html(self.rubric, answers, scope) if phase == "confirm" else "",
                 c["phase"]: f"{name}:{phase}", c["choices_row"]: gr.update(visible=bool(labels)), **buttons}

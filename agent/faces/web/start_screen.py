@@ -84,7 +84,7 @@ def check_joinable(store: OrgStore, session: str, attachment: Attachment) -> Non
     p = store.participation(session)
     if p is None or (p.organization == org_slug(attachment.organization) and p.round == attachment.round):
         return
-    raise StartProblem(f"This session already belongs to {store.org(p.organization).name}, round {p.round}. "
+    raise StartProblem(f"This session already belongs to {p.organization_name}, round {p.round}. "
                        f"Press New assessment to answer for {attachment.organization}, round {attachment.round}.")
 
 

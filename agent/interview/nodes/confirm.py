@@ -6,7 +6,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from agent.core.answers import records
-from agent.core.attachment import in_scope
+from agent.core.attachment import in_scope, scope_of
 from agent.core.rubric import Rubric
 from agent.core.screening import load_injection
 from agent.core.understanding import change_line, understanding_lines
@@ -20,7 +20,7 @@ ASK_OK = ("Is this right? Reply **yes** for your report, or tell me what to chan
 def confirm(state: InterviewState, runtime: Runtime[Services]) -> dict:
     rubric = runtime.context.rubric
     # A respondent asked about some dimensions only reviews those (the others are their colleagues').
-    asked = in_scope(rubric, (state.get("attachment") or {}).get("scope"))
+    asked = in_scope(rubric, scope_of(state))
     answers = {q: a for q, a in records(state.get("answers", {})).items() if q in asked}
     missing = [q for q in asked if q not in answers]
     parts = [*state.get("alerts", []), *state.get("notices", [])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agent.core.attachment import in_scope
+from agent.core.attachment import in_scope, scope_of
 from agent.core.calls import Usage
 from agent.core.prompts import render
 from agent.core.rubric import Rubric
@@ -58,7 +58,7 @@ def _model_notes(state: InterviewState, configured: str, calls: list) -> list[st
 
 def _scope_notes(state: InterviewState, rubric: Rubric) -> list[str]:
     """What was not asked: outside the respondent's scope (an organization round), or skipped."""
-    scope = (state.get("attachment") or {}).get("scope")
+    scope = scope_of(state)
     asked = set(in_scope(rubric, scope))
     skipped = [q for q in state.get("skipped", []) if q in asked]
     notes = []

@@ -28,7 +28,7 @@ from agent.core.scoring import Assessment, DimensionScore, level_text
 from agent.core.transitions import Transitions
 from agent.reporting.advice import Action, Advice
 from agent.reporting.html.chart import dimension_chart
-from agent.reporting.markdown import partial_banner
+from agent.reporting.markdown import num, partial_banner
 from agent.reporting.result import ATTRIBUTION, AssessmentResult, advice_of
 from agent.reporting.summary_text import action_groups, dimension_of, gap_text, horizons, plan_intro, situation
 from agent.reporting.wording import ReportWording, load_report_wording, lower_first
@@ -47,10 +47,6 @@ def said(text: object) -> str:
     """Someone's words (or anything that may quote them) on one line, without control characters;
     escaping is the template's (autoescape)."""
     return printable("" if text is None else text, newlines=False).strip()
-
-
-def num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f}"
 
 
 @lru_cache(maxsize=1)
@@ -399,7 +395,7 @@ def render_org_html(view: OrgRoundView, rubric: Rubric, transitions: Transitions
         rounds=view.rounds, generated_on=view.generated_on, rubric_version=view.rubric_version,
         headline=change.headline() if change else None,
         level=level_text(rubric, a), target=_target_text(a, w), total=_total_text(a, w),
-        level_range=_range_text(agg.level_range) if tuple(agg.level_range) != tuple(a.level_range) else None,
+        level_range=_range_text(agg.disputed_range) if agg.disputed_range else None,
         rule=agg.rule, chart=_chart(a, prev), dimensions=dims, has_previous=prev is not None,
         previous_round=change.previous if change else "Previous",
         respondents=_respondents(rubric, view), counting=len(counting),

@@ -15,8 +15,8 @@ from agent.reporting.result import ATTRIBUTION
 def round_level(rubric: Rubric, agg: RoundAggregate) -> str:
     """'Level 2 (Organized), 24/60', with the range the disagreements allow when it is wider."""
     text = f"{level_text(rubric, agg.assessment)}, {agg.assessment.total}/60"
-    lo, hi = agg.level_range
-    if (lo, hi) != agg.assessment.level_range and lo != hi:
+    if agg.disputed_range:
+        lo, hi = agg.disputed_range
         text += f" — the disagreements allow Level {lo}–{hi}"
     return text
 
@@ -119,9 +119,9 @@ def render_history(rubric: Rubric, history: OrgHistory) -> str:
     for r in history.rounds:
         a = r.aggregate.assessment
         scores = " | ".join("—" if d.score is None else str(d.score) for d in a.dimensions)
-        lo, hi = r.aggregate.level_range
         level = str(a.level) if a.level is not None else f"{a.level_range[0]}–{a.level_range[1]}"
-        if (lo, hi) != a.level_range and lo != hi:
+        if r.aggregate.disputed_range:
+            lo, hi = r.aggregate.disputed_range
             level += f" (disagreements: {lo}–{hi})"
         out.append(f"| {r.round} | {level} | {a.total}/60 | {r.respondents} | {scores} |")
     for change in history.changes:
