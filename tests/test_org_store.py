@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -136,6 +137,41 @@ def test_concurrent_respondents_write_at_once_without_losing_a_write(storage_url
     data = OrgStore(url).round_data(OrgStore(url).org("acme"), "2026-Q4")
     assert len(data.participations) == 6
     assert sorted(a.score for a in data.answers if a.question == "q1") == [4] * 6  # each one's last write
+
+
+@pytest.mark.postgres
+def test_a_first_respondent_who_loses_the_race_to_create_the_round_still_joins_it(postgres_server):
+    """On a server database two first respondents of a round both see no round and both insert it:
+    the second insert waits for the first transaction and then fails on the unique key. The loser
+    must join the round the winner created (it used to fail with the raw database error)."""
+    import threading
+
+    from sqlalchemy import insert, select
+
+    from agent.storage import schema as t
+    from tests.pg_server import fresh_database
+
+    url = fresh_database(postgres_server)
+    store = OrgStore(url)
+    org = store.ensure_org("Acme")
+    outcome: list[object] = []
+    with store.engine.begin() as winner:  # the winner's transaction, not yet committed
+        org_id = winner.execute(select(t.organizations.c.id).where(t.organizations.c.slug == org.slug)).scalar_one()
+        winner.execute(insert(t.rounds).values(org_id=org_id, name="2026-Q4", created_at=datetime.now(UTC)))
+        loser = threading.Thread(target=lambda: outcome.append(_attach_or_error(url)))
+        loser.start()
+        time.sleep(1.0)  # the loser's insert is now waiting on the winner's row
+        assert loser.is_alive()
+    loser.join(30)
+    assert outcome and not isinstance(outcome[0], Exception), outcome
+    assert [p.session for p in store.round_data(org, "2026-Q4").participations] == ["late"]
+
+
+def _attach_or_error(url: str) -> object:
+    try:
+        return OrgStore(url).attach("late", "Acme", "2026-Q4", respondent="Bo")
+    except Exception as exc:  # reported to the test's thread
+        return exc
 
 
 def test_a_new_database_is_migrated_and_an_up_to_date_one_is_left_alone(tmp_path):

@@ -124,11 +124,17 @@ class Guarded:
         except SQLAlchemyError as exc:
             raise _storage_error(exc) from exc
 
-    def __exit__(self, *exc: Any) -> bool | None:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool | None:
         try:
-            return self.cm.__exit__(*exc)
+            handled = self.cm.__exit__(exc_type, exc, tb)
         except SQLAlchemyError as err:
             raise _storage_error(err) from err
+        # An error inside the block (a statement that failed, e.g. a unique key another worker took a
+        # moment earlier) is rolled back above and reaches the caller as the same StorageError, its
+        # cause kept so that a caller can tell a lost race from a broken database.
+        if isinstance(exc, SQLAlchemyError) and not handled:
+            raise _storage_error(exc) from exc
+        return handled
 
 
 def _storage_error(exc: SQLAlchemyError) -> StorageError:
