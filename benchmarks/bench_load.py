@@ -1,5 +1,5 @@
 """Load and fault test of the shared deployment: locust drives whole interviews through the page's
-API (Gradio's queue: `new`, then `turn` + `panels` per reply, as the page does) against 2 web
+API (Gradio's queue: `new`, then a `turn` per reply, as the page does) against 2 web
 workers sharing one PostgreSQL and one Chroma server, on this machine. One worker is SIGKILLed
 during the run and restarted; its users reload on the other worker (`open` with their session's
 name, as a browser reload with ?session=NAME does) and resend their reply only when the chat does
@@ -22,19 +22,16 @@ monkey.patch_all()
 import argparse
 import json
 import random
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import ClassVar
 
 import gevent
-import requests
 from locust import User, between, events, task
 from locust.env import Environment
 from locust.exception import StopUser
@@ -43,10 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_web import SCRIPT
+from benchmarks.gradio_queue import Page, chat_texts, fn_indexes
 from tests.pg_server import PostgresServer, fresh_database
 from tests.web_helpers import free_port, web_env
-
-TURN_TIMEOUT = 120
 
 
 class Worker:
@@ -84,46 +80,6 @@ class Worker:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-
-
-class Page:
-    """One browser tab's conversation with one worker through Gradio's queue API."""
-
-    def __init__(self, base: str, fns: dict[str, int]) -> None:
-        self.base, self.fns = base + "/gradio_api", fns
-        self.hash = uuid.uuid4().hex[:12]
-        self.http = requests.Session()
-
-    def call(self, api: str, data: list) -> list:
-        r = self.http.post(f"{self.base}/queue/join", timeout=TURN_TIMEOUT, json={
-            "data": data, "fn_index": self.fns[api], "session_hash": self.hash, "event_data": None, "trigger_id": None})
-        r.raise_for_status()
-        event = r.json()["event_id"]
-        with self.http.get(f"{self.base}/queue/data", params={"session_hash": self.hash}, stream=True,
-                           timeout=TURN_TIMEOUT) as stream:
-            for line in stream.iter_lines():
-                if not line.startswith(b"data:"):
-                    continue
-                msg = json.loads(line[5:])
-                if msg.get("event_id") == event and msg.get("msg") == "process_completed":
-                    if not msg.get("success"):
-                        raise RuntimeError(f"{api} failed: {str(msg.get('output'))[:200]}")
-                    return msg["output"]["data"]
-        raise ConnectionError(f"{api}: the event stream ended without a result")
-
-
-def _texts(chat: list) -> list[str]:
-    """The person's messages in a Chatbot value (content as text or as a list of parts), as typed:
-    the page shows them Markdown-escaped ("\\[", "&lt;"), which a person reads as the plain text."""
-    out = []
-    for m in chat or []:
-        if m.get("role") != "user":
-            continue
-        content = m.get("content")
-        shown = " ".join(p.get("text", "") for p in content if isinstance(p, dict)) \
-            if isinstance(content, list) else str(content)
-        out.append(re.sub(r"\\(.)", r"\1", shown).replace("&lt;", "<").replace("&amp;", "&"))
-    return out
 
 
 class Run:
@@ -170,7 +126,7 @@ class Respondent(User):
             try:
                 self.page = Page(self.worker.url, Run.fns)
                 out = self._timed("open", lambda: self.page.call("open", [self.name]))
-                return _texts(out[3])
+                return chat_texts(out[3])
             except Exception:  # noqa: BLE001 - the other worker may be restarting too: wait and retry
                 gevent.sleep(1)
         raise RuntimeError(f"{self.name}: no worker to resume on")
@@ -184,8 +140,7 @@ class Respondent(User):
             text = reply + tag
             for attempt in range(3):
                 try:
-                    self._timed("turn", lambda text=text: (self.page.call("turn", [text, None]),
-                                                           self.page.call("panels", [None])))
+                    self._timed("turn", lambda text=text: self.page.turn(text))
                     break
                 except Exception as exc:
                     Run.errors.append(f"{self.name} turn {i}: {type(exc).__name__}")
@@ -197,11 +152,6 @@ class Respondent(User):
             Run.sent[self.name].append(text)
         Run.completed += 1
         raise StopUser()
-
-
-def fn_indexes(url: str) -> dict[str, int]:
-    config = json.loads(urllib.request.urlopen(url + "/config", timeout=10).read())
-    return {d["api_name"]: d["id"] for d in config["dependencies"] if d.get("api_name") in ("new", "turn", "panels", "open")}
 
 
 def pct(values: list[float], p: float) -> float:

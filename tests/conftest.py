@@ -97,11 +97,10 @@ def storage_url(request, tmp_path):
 
 @pytest.fixture
 def web(settings, monkeypatch):
-    """The web page's handlers in-process (no server), on the offline engine, revealing at once."""
+    """The web page's handlers in-process (no server), on the offline engine."""
     from agent.app import App
     from agent.faces.web.page import WebChat
 
-    monkeypatch.setattr("agent.faces.web.page.REVEAL_SECONDS", 0)
     chat = WebChat(App(settings))
     chat.blocks()
     yield chat

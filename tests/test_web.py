@@ -193,6 +193,20 @@ def test_long_reply_is_cut_with_a_notice_and_problems_show_no_traceback(context,
     assert session_name(page2) != "broken"  # a new session was started instead
 
 
+def test_a_reply_the_server_cannot_take_goes_back_into_the_box(context, url):
+    """The reply shows in the chat at once (drawn by the browser); when the server refuses it (here
+    the start screen names a round that cannot be), the chat says why and the reply is back in the
+    box, to send again."""
+    page = open_page(context, url + "?org=Acme&round=next%20quarter!")  # an invite link with a typo
+    box = page.locator(INPUT)
+    box.fill("We route everything through LiteLLM.")
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelector('#aiops-chat').innerText.includes('still in the box')",
+                           timeout=60_000)
+    assert box.input_value() == "We route everything through LiteLLM."
+    assert user_count(page) == 0  # the echoed reply is gone with the server's answer
+
+
 def test_two_tabs_replying_at_once_on_one_session_both_count(browser, url):
     """Two tabs on the same link reply at the same moment: the turns run one after the other and
     both replies are kept."""

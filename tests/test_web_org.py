@@ -102,14 +102,15 @@ def test_changing_the_dimensions_before_the_first_reply_changes_the_greeting(web
 def test_first_reply_joins_the_round_with_name_role_and_dimensions(web, settings):
     from agent.interview.store import read_values
 
-    name = _respond(web, _invite(), STRICT)
+    name = web.on_load(_request(**_invite()))[web.c["state"]]
+    updates = _turn(web, STRICT, name, _request())
     store = web.app.org_store()
     p = store.participation(name)
     assert (p.organization, p.round, p.respondent, p.role, p.scope) == ("acme-retail", ROUND, "Dana",
                                                                         "Security lead", ["security"])
     assert p.answered == 2  # both security questions, from the one reply
-    # The progress panel counts the questions this respondent is asked.
-    progress = web.on_panels(name)[web.c["progress"]]
+    # The progress panel the turn ends with counts the questions this respondent is asked.
+    progress = updates[-1][web.c["progress"]]
     assert 'data-answered="2"' in progress and "<b>2/2</b> answered · your dimensions: Security" in progress
     values = read_values(settings.sessions_dir, name)
     assert values["organization"] == ORG and values["attachment"]["round"] == ROUND
@@ -155,7 +156,7 @@ def test_a_field_the_round_cannot_take_is_one_message_and_the_reply_is_kept(web,
     assert len(updates) == 1
     text = str(updates[0][web.c["chat"]])
     assert said in text and "still in the box" in text and "Traceback" not in text
-    assert updates[0][web.c["input"]] == STRICT  # to send again
+    assert updates[0][web.c["pending"]] == STRICT  # to send again
     assert not session_path(settings.sessions_dir, name).exists()
     web.on_field(field, "", name)  # corrected: the same reply goes through
     web.on_org(ORG, name)
@@ -167,7 +168,7 @@ def test_round_fields_without_an_organization_are_one_message(web):
     name = web.on_load(_request(round=ROUND, respondent="Dana"))[web.c["state"]]
     updates = _turn(web, STRICT, name)
     assert "Round and Your name belong to an organization's assessment round" in str(updates[0][web.c["chat"]])
-    assert updates[0][web.c["input"]] == STRICT
+    assert updates[0][web.c["pending"]] == STRICT
 
 
 def test_a_session_already_in_another_round_is_one_message(web):
@@ -176,7 +177,7 @@ def test_a_session_already_in_another_round_is_one_message(web):
     updates = _turn(web, STRICT, name)
     text = str(updates[-1][web.c["chat"]])
     assert "already belongs to Globex, round 2026-Q1" in text and "New assessment" in text
-    assert updates[-1][web.c["input"]] == STRICT
+    assert updates[-1][web.c["pending"]] == STRICT
 
 
 def test_without_an_organization_no_round_is_joined(web):

@@ -47,13 +47,6 @@ def test_model_notice_says_where_replies_go(settings):
     assert "_key missing_" in view.model_notice("offline/rubric", settings, "key missing")
 
 
-def test_reveal_steps_grow_to_the_whole_message():
-    text = " ".join(f"w{i}" for i in range(40))
-    steps = view.reveal_steps(text)
-    assert steps and all(text.startswith(s) for s in steps) and len(steps[-1]) < len(text)
-    assert view.reveal_steps("short reply") == []
-
-
 def test_auth_and_host_checks():
     from agent.faces.web.serve import is_loopback, parse_auth
 
@@ -98,7 +91,7 @@ def test_a_failing_turn_is_a_message_and_keeps_the_reply(monkeypatch, caplog):
     chat = last[app.c["chat"]]
     assert "something went wrong" in chat[-1]["content"] and "disk on fire" not in chat[-1]["content"]
     assert "Traceback" not in str(chat)
-    assert last[app.c["input"]] == "We use LiteLLM."  # to send again
+    assert last[app.c["pending"]] == "We use LiteLLM."  # to send again (the page puts it back into the box)
     assert "disk on fire" in caplog.text  # logged server-side, with the traceback
 
 
@@ -111,7 +104,6 @@ def test_the_organization_typed_on_the_start_screen_is_on_the_report(tmp_path, m
     from tests.helpers import TO_REVIEW
 
     monkeypatch.setenv("AIOPS_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr("agent.faces.web.page.REVEAL_SECONDS", 0)
     settings = load_settings()
     page = WebChat(App(settings))
     page.blocks()
@@ -123,3 +115,52 @@ def test_the_organization_typed_on_the_start_screen_is_on_the_report(tmp_path, m
     assert values["organization"] == "Petwell Vet Clinics"
     assert "**Organization:** Petwell Vet Clinics" in report_text(name, values, "md", page.rubric, page.app.transitions)
     assert page.on_open(name)[page.c["org"]] == "Petwell Vet Clinics"  # shown when the session is reopened
+
+
+def test_a_turn_ends_with_the_panels_and_the_option_buttons_labels(web):
+    """One event per turn: its last update carries the progress panel (a new data-rev, the end-of-turn
+    mark) and the option buttons' labels, whose change draws the buttons."""
+    import json
+
+    c, name = web.c, "web-0123456789ab"
+    labels, revs = [], []
+    for text in ["We use LiteLLM as a gateway for all teams.", "hmm, not sure", "not sure really", "2",
+                 "we have some dashboards"]:
+        last = list(web.on_turn(text, name))[-1]
+        revs.append(int(last[c["progress"]].split('data-rev="', 1)[1].split('"', 1)[0]))
+        labels.append(json.loads(last[c["options"]]))
+    assert [len(x) for x in labels] == [0, 0, 0, 4, 0]  # the fourth reply is answered with options
+    assert revs == sorted(set(revs))
+    buttons = web.on_options(json.dumps(labels[3]))
+    assert buttons[c["choices_row"]]["visible"] is True
+    assert [buttons[b]["value"] for b in c["choices"]] == [*labels[3], ""]
+    assert web.on_options("[]")[c["choices_row"]]["visible"] is False
+
+
+def test_the_web_framework_does_not_summarise_its_event_log_after_every_event(web):
+    """Gradio rebuilds a summary of up to 10,000 past events after each event by default (~10 ms of
+    CPU per event on a busy server); the page has it done every 200th."""
+    from gradio.queueing import Queue
+
+    queue = Queue(live_updates=False, concurrency_count=1, update_intervals=1, max_size=None, blocks=web.blocks())
+    assert queue.ANAYLTICS_CACHE_FREQUENCY >= 200
+
+
+def test_a_streamed_answer_is_sent_at_most_ten_times_a_second(web, monkeypatch):
+    """A model streaming hundreds of tokens does not cost the server a render of the whole chat per
+    token: updates are coalesced (the whole answer still arrives with the turn's last update)."""
+    from agent.interview.session import Interview
+
+    real = Interview.stream_reply
+
+    def many_tokens(self, text):  # the turn as it is, its question streamed in 200 pieces
+        for _ in real(self, text):
+            pass
+        question = self.said[-1]
+        step = max(1, len(question) // 200)
+        yield from (question[i:i + step] for i in range(0, len(question), step))
+
+    monkeypatch.setattr(Interview, "stream_reply", many_tokens)
+    updates = list(web.on_turn("We use LiteLLM as a gateway for all teams.", "web-0123456789ab"))
+    assert 2 <= len(updates) <= 3  # the first piece at once, then the whole turn
+    assert "observability" in updates[-1][web.c["chat"]][-1]["content"]

@@ -122,11 +122,23 @@ def click_and_wait(page, selector: str, timeout: float = 30_000) -> None:
     wait_turn(page, before, timeout)
 
 
+# The option buttons shown are those the turn's last update named (they are drawn by an event of
+# their own that follows it).
+_OPTIONS_DRAWN = """(() => {
+  const box = document.querySelector('#aiops-options textarea, #aiops-options input');
+  if (!box) return true;
+  const shown = [...document.querySelectorAll('#aiops-choices button')]
+    .filter(b => b.offsetParent !== null).map(b => b.innerText.trim());
+  return JSON.stringify(JSON.parse(box.value || '[]')) === JSON.stringify(shown);
+})()"""
+
+
 def wait_turn(page, before: tuple[int, str], timeout: float = 30_000) -> None:
-    """Wait for one more message of the person's in the chat and a new render of the panels."""
+    """Wait for one more message of the person's in the chat, a new render of the panels and the
+    option buttons it asks for."""
     page.wait_for_function(
         "([n, rev]) => document.querySelectorAll('#aiops-chat [data-testid=user]').length > n"
-        " && document.querySelector('#aiops-progress .progress').dataset.rev !== rev",
+        " && document.querySelector('#aiops-progress .progress').dataset.rev !== rev && " + _OPTIONS_DRAWN,
         arg=list(before), timeout=timeout)
 
 

@@ -1,8 +1,10 @@
-"""The browser face: `aiops-assess web`, a Gradio Blocks chat page.
+"""The browser face: `aiops-assess web`, a Gradio Blocks chat page; here its event handlers (its
+layout and which event calls which handler: agent.faces.web.layout).
 
 Like the terminal, it only drives the compiled graph through agent.interview.session.Interview on the
-session's SQLite checkpointer (agent.faces.web.pool); what the page shows is rendered from the
-session's state by agent.faces.web.view. Every browser tab gets its own session name (web-<random>),
+session's checkpointer (agent.faces.web.pool); what the page shows is rendered from the session's
+state by agent.faces.web.view. A turn is one event: the browser shows the reply at once, the server
+sends the answer (streamed when the model streams) and, with its last update, the panels. Every browser tab gets its own session name (web-<random>),
 carried in the page's link (?session=NAME) so a reload or a bookmark resumes it. With an
 Organization filled in on the start screen (or by an invite link), the session joins that
 organization's round; the Organization tab (agent.faces.web.org_tab; its start fields: start_screen) shows the rounds.
@@ -11,15 +13,20 @@ organization's round; the Organization tab (agent.faces.web.org_tab; its start f
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import tempfile
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio summarises its last 10,000 events (a pandas DataFrame, grouped) after every event by
+# default, for the API page's timings: per event that grows to ~10 ms of CPU on a busy server.
+# Every 200th event keeps those timings current at a negligible share.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "200")
 
 import gradio as gr
 
@@ -28,28 +35,18 @@ from agent.common.hints import command
 from agent.common.safe_text import md_safe
 from agent.core.attachment import Attachment, scope_of
 from agent.faces.chat_commands import HELP_COMMANDS, LOCAL, help_text
-from agent.faces.web import org_tab, owners, start_screen, view
+from agent.faces.web import layout, owners, start_screen, view
 from agent.faces.web.org_tab import OrgTab
 from agent.faces.web.pool import SessionPool, new_session_name
 from agent.faces.web.start_screen import START_FIELDS, StartProblem, StartScreen
 from agent.interview.store import SessionError, check_name
 from agent.reporting.export import report_text
-from agent.reporting.result import ATTRIBUTION
 from agent.storage.database import StorageError
 
 log = logging.getLogger("agent.faces.web.page")
 
-FOLLOWUPS = ["What should we do first?", "Which KPIs should we track?", "How do we get to the next level?"]
-TURN_CONCURRENCY = 32  # turns running at once (model calls wait on the network; the offline engine is quick)
-REVEAL_SECONDS = 0.03
-# Set the URL to ?session=NAME without reloading, so a reload or a copied link resumes the session.
-_SET_URL_JS = """(name) => {
-  if (name) { const u = new URL(window.location.href); u.searchParams.set('session', name);
-              window.history.replaceState(null, '', u.toString()); }
-  return [];
-}"""
-_FONTS: list[Any] = ["system-ui", "sans-serif"]
-_MONO_FONTS: list[Any] = ["ui-monospace", "monospace"]
+STREAM_UPDATE_SECONDS = 0.1
+
 
 
 def _user(request: gr.Request | None) -> str | None:
@@ -113,10 +110,10 @@ class WebChat:
         return [*chat, view.chat_message("assistant", text)]
 
     # -- handlers -------------------------------------------------------------------------------
-    # Gradio spends far more on an output a handler leaves out (it rebuilds that component) than on
-    # a new value, so each event has few outputs and sets them all: the turn streams the chat, then
-    # `on_panels` redraws progress and confirmation, and `on_phase` (only when the session or its
-    # phase changes) shows or hides the panels, the report and its downloads.
+    # Server CPU per turn is mostly the web framework's, per event and per update it sends: a turn
+    # is one event whose last update also redraws progress and confirmation (from the state the turn
+    # ended with, not read again), and `on_phase` runs only when the session or its phase changes, to
+    # show or hide the panels, the report and its downloads.
 
     def on_load(self, request: gr.Request) -> dict:
         query = request.query_params if request else {}
@@ -182,27 +179,30 @@ class WebChat:
             return gr.skip()
         return self._chat(name, {})
 
-    def on_panels(self, name: str) -> dict:
-        """Progress and confirmation after a turn. The progress panel carries a new `data-rev` each
-        time, which marks the end of a turn (the browser tests wait for it)."""
-        try:
-            values = self._values(name) if name else {}
-        except Exception:
-            log.warning("Could not read web session %s", name, exc_info=True)
-            values = {}
-        return self._panels(name, values)
-
-    def _panels(self, name: str, values: dict) -> dict:
+    def _panels(self, name: str, values: dict, mark: bool = True) -> dict:
+        """Progress, confirmation, the session's phase and its option buttons' labels, for a session's
+        state (all plain values: Gradio rebuilds a component for every update of its properties). The
+        progress panel carries a new `data-rev` each time, which marks the end of a turn (the browser
+        tests wait for it)."""
         c = self.c
         answers = values.get("answers", {})
         phase = values.get("phase", "interview")
-        labels = view.choice_buttons(self.rubric, values.get("pending"))
-        buttons = {b: gr.update(visible=i < len(labels), value=labels[i] if i < len(labels) else "")
-                   for i, b in enumerate(c["choices"])}
         scope = scope_of(values)  # a round's respondent asked about some only
-        return {c["progress"]: view.progress_html(self.rubric, answers, rev=next(self._rev), scope=scope),
-                c["confirm"]: view.confirm_html(self.rubric, answers, scope) if phase == "confirm" else "",
-                c["phase"]: f"{name}:{phase}", c["choices_row"]: gr.update(visible=bool(labels)), **buttons}
+        progress = {c["progress"]: view.progress_html(self.rubric, answers, rev=next(self._rev), scope=scope)} if mark else {}
+        return {**progress, c["confirm"]: view.confirm_html(self.rubric, answers, scope) if phase == "confirm" else "",
+                c["phase"]: f"{name}:{phase}",
+                c["options"]: json.dumps(view.choice_buttons(self.rubric, values.get("pending")))}
+
+    def on_options(self, mark: str) -> dict:
+        """The option buttons (their labels changed: a closed question was asked or answered)."""
+        c = self.c
+        try:
+            labels = [str(x) for x in json.loads(mark or "[]")][: len(c["choices"])]
+        except ValueError:
+            labels = []
+        return {c["choices_row"]: gr.update(visible=bool(labels)),
+                **{b: gr.update(visible=i < len(labels), value=labels[i] if i < len(labels) else "")
+                   for i, b in enumerate(c["choices"])}}
 
     def on_phase(self, name: str, mark: str) -> dict:
         """Panels, report and downloads for the session's phase."""
@@ -242,38 +242,41 @@ class WebChat:
                 return md, js, None
         return md, js, html
 
-    def on_choice(self, index: int, name: str, label: str, request: gr.Request | None = None) -> Iterator[dict]:
+    def on_choice(self, label: str, name: str, index: int, request: gr.Request | None = None) -> Iterator[dict]:
         """A numbered-option (or yes/no) button: the turn with what the button stands for."""
         yield from self.on_turn(view.choice_reply(index, label), name, request)
 
     def on_turn(self, text: str, name: str, request: gr.Request | None = None) -> Iterator[dict]:
-        """A reply: shown at once, then the assistant's answer as it streams (outputs: the chat, the
-        input box, the tab's session name)."""
+        """A reply (the browser already shows it): the assistant's answer as it streams, and a last
+        update with the whole chat and the panels. Outputs: the chat, the tab's session name, the
+        `pending` box (emptied when the reply was taken; the reply, for the page to put back into
+        the input box, when it must be sent again) and the panels."""
         c = self.c
-        first: dict = {c["input"]: ""}  # the reply is taken; Enter again is ignored until the turn ends
+        first: dict = {c["pending"]: ""}
         if not name:  # an API client, which skips the page's load event
             name = first[c["state"]] = new_session_name()
         text = (text or "")[: self.max_input]
         user = _user(request)
         if not self._may_open(name, user):
             yield {**first, c["chat"]: self._say(self._chat(name, {}), f"Session {name} cannot be opened here. "
-                                                 "Start a new assessment to go on.")}
+                                                 "Start a new assessment to go on."), **self._panels(name, {})}
             return
         try:
             values = self._values(name)
         except Exception as exc:
             log.exception("Could not read web session %s", name)
             msg = str(exc) if isinstance(exc, SessionError) else "Sorry, this session could not be read."
-            yield {**first, c["chat"]: self._say(self._chat(name, {}), f"{msg} Start a new assessment to go on.")}
+            yield {**first, c["chat"]: self._say(self._chat(name, {}), f"{msg} Start a new assessment to go on."),
+                   **self._panels(name, {})}
             return
         chat = self._chat(name, values)
         if not text.strip():
-            yield {**first, c["chat"]: chat}
+            yield {**first, c["chat"]: chat, **self._panels(name, values)}
             return
         if text.strip().lower() in LOCAL:
             cmd = text.strip().lower()
             yield {**first, c["chat"]: self._say([*chat, view.chat_message("user", cmd)],
-                                                 self._local(cmd, name, values))}
+                                                 self._local(cmd, name, values)), **self._panels(name, values)}
             return
         attachment = None
         if not values:  # the first reply starts the session: in an organization's round, if one is named
@@ -281,14 +284,14 @@ class WebChat:
                 attachment = self._attachment(name, user)
             except StartProblem as exc:  # the reply stays in the box, to send once the fields are right
                 yield {**first, c["chat"]: self._say(chat, f"{exc} Your reply is still in the box: send it "
-                                                     "again when that is right."), c["input"]: text}
+                                                     "again when that is right."), c["pending"]: text,
+                       **self._panels(name, values)}
                 return
             except StorageError as exc:
-                yield {**first, c["chat"]: self._say(chat, f"{exc}"), c["input"]: text}
+                yield {**first, c["chat"]: self._say(chat, f"{exc}"), c["pending"]: text, **self._panels(name, values)}
                 return
         pending = [*chat, view.chat_message("user", text.strip())]
-        yield {**first, c["chat"]: self._say(pending, "…")}
-        streamed, problem = "", None
+        streamed, problem, shown_at = "", None, 0.0
         try:
             with self.pool.use(name, attachment) if attachment else self.pool.use(name) as iv:
                 if iv.is_new:
@@ -298,29 +301,31 @@ class WebChat:
                 elif not self._may_open(name, user):  # created elsewhere since the check above
                     raise SessionError(f"Session {name} cannot be opened here. Start a new assessment.")
                 # The question streams token by token from LangGraph (stream_mode="custom").
+                # Updates at most every STREAM_UPDATE_SECONDS: each costs the server a render of
+                # the whole chat, and the eye does not need more.
                 for token in iv.stream_reply(text):
                     streamed += token
-                    yield {c["chat"]: self._say(pending, streamed)}
+                    if time.monotonic() - shown_at >= STREAM_UPDATE_SECONDS:
+                        shown_at = time.monotonic()
+                        yield {**first, c["chat"]: self._say(pending, streamed), **self._panels(name, values, mark=False)}
                 said, values, problem = iv.said, dict(iv.state), iv.store_problem
         except (SessionError, StorageError) as exc:  # the reply goes back into the box, to send again
-            yield {c["chat"]: self._say(chat, f"{exc}"), c["input"]: text}
+            yield {**first, c["chat"]: self._say(chat, f"{exc}"), c["pending"]: text, **self._panels(name, values)}
             return
         except Exception:
             log.exception("Web turn failed for session %s", name)
-            yield {c["chat"]: self._say(chat, "Sorry, something went wrong handling that reply (the details are in "
-                                        "the server log). Your progress up to your previous reply is saved: send "
-                                        "it again, or go on."), c["input"]: text}
+            yield {**first, c["chat"]: self._say(chat, "Sorry, something went wrong handling that reply (the "
+                                                 "details are in the server log). Your progress up to your previous "
+                                                 "reply is saved: send it again, or go on."), c["pending"]: text,
+                   **self._panels(name, values)}
             return
         final = self._chat(name, values)
+        panels = self._panels(name, values)
         if not said:
-            yield {c["chat"]: self._say(final, "This assessment was completed before follow-up questions were "
-                                        "possible; its report is below.")}
+            yield {**first, c["chat"]: self._say(final, "This assessment was completed before follow-up questions "
+                                                 "were possible; its report is below."), **panels}
             return
-        if not streamed:  # the whole reply arrived at once (the offline engine): show it word by word
-            for partial in view.reveal_steps(final[-1]["content"]):
-                yield {c["chat"]: self._say(final[:-1], partial)}
-                threading.Event().wait(REVEAL_SECONDS)
-        yield {c["chat"]: self._say(final, problem) if problem else final}
+        yield {**first, c["chat"]: self._say(final, problem) if problem else final, **panels}
 
     def _attachment(self, name: str, user: str | None) -> Attachment | None:
         """The round the start screen's fields name for a new session (None: none), checked before
@@ -347,114 +352,8 @@ class WebChat:
 
     # -- layout ---------------------------------------------------------------------------------
     def blocks(self) -> gr.Blocks:
-        c: dict = {}
-        self.c = c
-        with gr.Blocks(title="AI Operations Maturity assessment", analytics_enabled=False) as demo:
-            c["state"] = gr.State("")  # this tab's session name
-            gr.Markdown("## AI Operations Maturity assessment")
-            gr.Markdown(view.model_notice(self.gateway.model, self.settings, self.gateway.notice),
-                        elem_id="aiops-model")
-            with gr.Tabs(elem_id="aiops-tabs"):
-                with gr.Tab("Interview", id="interview", elem_id="aiops-tab-interview"):
-                    self._interview_tab(c)
-                with gr.Tab("Organization", id="organization", elem_id="aiops-tab-org") as org_tab:
-                    self.org.build(org_tab)
-            gr.Markdown(f"<small>{ATTRIBUTION}</small>")
-            self._events(demo, c)
-        demo.queue(default_concurrency_limit=TURN_CONCURRENCY)
-        return demo
-
-    def _interview_tab(self, c: dict) -> None:
-        """The start screen's fields, the chat, its panels and the report."""
-        StartScreen.build(c)
-        b: dict[str, Any] = {}  # the buttons and boxes only events need
-        c["buttons"] = b
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
-                c["chat"] = gr.Chatbot(label="Interview", elem_id="aiops-chat", height=560,
-                                       feedback_options=None, buttons=["copy"], show_label=False)
-                with gr.Row():
-                    c["input"] = gr.Textbox(placeholder="Type your answer and press Enter",
-                                            lines=1, max_lines=8, show_label=False, scale=5,
-                                            elem_id="aiops-input", autofocus=True)
-                    b["send"] = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="aiops-send")
-                with gr.Row() as c["commands"]:
-                    b["skip"] = gr.Button("Skip question", size="sm", elem_id="aiops-skip")
-                    b["back"] = gr.Button("Go back", size="sm", elem_id="aiops-back")
-                    b["finish"] = gr.Button("Finish now", size="sm", elem_id="aiops-finish")
-                with gr.Row(visible=False, elem_id="aiops-choices") as c["choices_row"]:
-                    # Numbered options (or yes/no) when a question is asked as a closed question.
-                    c["choices"] = [gr.Button("", size="sm", visible=False, elem_id=f"aiops-choice-{i + 1}")
-                                    for i in range(view.MAX_CHOICE_BUTTONS)]
-                with gr.Row(visible=False) as c["followups"]:
-                    b["asks"] = [gr.Button(q, size="sm") for q in FOLLOWUPS]
-            with gr.Column(scale=2, min_width=320):
-                with gr.Column(visible=False) as c["confirm_col"]:
-                    c["confirm"] = gr.HTML(elem_id="aiops-confirm")
-                    b["yes"] = gr.Button("Yes, write my report", variant="primary", elem_id="aiops-yes")
-                gr.Markdown("### Progress")
-                c["progress"] = gr.HTML(view.progress_html(self.rubric, {}), elem_id="aiops-progress")
-                with gr.Column(visible=False) as c["report_col"]:
-                    gr.Markdown("### Report")
-                    c["dl_md"] = gr.DownloadButton("Download report (Markdown)", elem_id="aiops-dl-md")
-                    c["dl_json"] = gr.DownloadButton("Download report (JSON)", elem_id="aiops-dl-json")
-                    c["dl_html"] = gr.DownloadButton("Download report (HTML)", elem_id="aiops-dl-html")
-                with gr.Accordion("Session", open=True):
-                    c["session"] = gr.Textbox(label="This session", interactive=False, elem_id="aiops-session")
-                    c["link"] = gr.Markdown(elem_id="aiops-link")
-                    b["new"] = gr.Button("New assessment", elem_id="aiops-new")
-                    with gr.Row():
-                        b["wanted"] = gr.Textbox(placeholder="session name", show_label=False, scale=3,
-                                                 elem_id="aiops-open-name")
-                        b["open"] = gr.Button("Open", scale=1, min_width=60, elem_id="aiops-open")
-                # "session:phase" of what the tab shows; its change event redraws the panels.
-                c["phase"] = gr.Textbox("", visible="hidden", elem_id="aiops-phase")
-        c["report"] = gr.Markdown(elem_id="aiops-report")
-
-    def _events(self, demo: gr.Blocks, c: dict) -> None:
-        b = c["buttons"]
-        turn_out = [c["chat"], c["input"], c["state"]]
-        panels_out = [c["progress"], c["confirm"], c["phase"], c["choices_row"], *c["choices"]]
-        phase_out = [c["confirm_col"], c["commands"], c["followups"], c["report_col"], c["report"],
-                     c["dl_md"], c["dl_json"], c["dl_html"]]
-        session_out = [c["state"], c["session"], c["link"], c["chat"], *(c[k] for k in START_FIELDS), *panels_out]
-
-        def turn(trigger: Any, inputs: list[Any], name: str | None = None, via: Any = None) -> None:
-            """A turn on `trigger`, then the panels; `name`: a public API endpoint (the load test
-            and API clients call "turn"), else private."""
-            visibility: Literal["public", "private"] = "public" if name else "private"
-            trigger(via or self.on_turn, inputs=inputs, outputs=turn_out, concurrency_limit=TURN_CONCURRENCY,
-                    concurrency_id="turn", show_progress="hidden", api_name=name, api_visibility=visibility) \
-                .then(self.on_panels, inputs=[c["state"]], outputs=panels_out, show_progress="hidden",
-                      api_name="panels" if name else None, api_visibility=visibility)
-
-        def switch(trigger: Any, fn: Any, inputs: list[Any] | None = None, name: str | None = None) -> None:
-            """A tab switching session (load, new, open), then the page's link set to it."""
-            trigger(fn, inputs=inputs, outputs=session_out, api_name=name,
-                    api_visibility="public" if name else "private") \
-                .then(None, inputs=[c["session"]], outputs=None, js=_SET_URL_JS)
-
-        turn(c["input"].submit, [c["input"], c["state"]], name="turn")
-        turn(b["send"].click, [c["input"], c["state"]])
-        for button, said in [(b["skip"], "/skip"), (b["back"], "/back"), (b["finish"], "/finish"), (b["yes"], "yes"),
-                             *zip(b["asks"], FOLLOWUPS, strict=True)]:
-            turn(button.click, [gr.State(said), c["state"]])
-        for i, button in enumerate(c["choices"]):
-            # The button's label is the option; what it sends is its number (or yes/no).
-            turn(button.click, [gr.State(i), c["state"], c["choices"][i]], via=self.on_choice)
-        quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        for key in START_FIELDS:
-            c[key].input(self.on_field, inputs=[gr.State(key), c[key], c["state"]], outputs=None, **quiet)
-        # The greeting of a session not started yet asks about the first of the dimensions typed.
-        for event in (c["dimensions"].blur, c["dimensions"].submit):
-            event(self.on_dimensions, inputs=[c["dimensions"], c["state"]], outputs=[c["chat"]], **quiet)
-        c["phase"].change(self.on_phase, inputs=[c["state"], c["phase"]], outputs=phase_out, **quiet)
-        switch(demo.load, self.on_load)
-        switch(b["new"].click, self.on_new, name="new")
-        switch(b["open"].click, self.on_open, [b["wanted"]], name="open")  # API clients resume by name
-        switch(b["wanted"].submit, self.on_open, [b["wanted"]])
+        """The page (agent.faces.web.layout), its components in `self.c`."""
+        return layout.build(self)
 
     def launch_kwargs(self) -> dict:
-        theme = gr.themes.Default(font=_FONTS, font_mono=_MONO_FONTS)  # no web fonts: nothing from a CDN
-        return {"css": view.CSS + org_tab.CSS, "theme": theme, "show_error": False,
-                "allowed_paths": [str(self.files_dir)], "footer_links": ["api"]}
+        return layout.launch_kwargs(self.files_dir)

@@ -165,15 +165,6 @@ def status_text(rubric: Rubric, answers: Mapping[str, dict]) -> str:
     return f"{progress_line(rubric, answers)}\n\n{scores_line(rubric, answers)}"
 
 
-def reveal_steps(text: str, steps: int = 5) -> list[str]:
-    """Growing prefixes of a message, word by word, for showing a reply that arrived whole as if
-    streamed (the offline engine does not stream)."""
-    words = text.split(" ")
-    if len(words) < 2 * steps:
-        return []
-    return [" ".join(words[: len(words) * i // steps]) for i in range(1, steps)]
-
-
 MAX_CHOICE_BUTTONS = 5
 
 
