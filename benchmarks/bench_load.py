@@ -219,7 +219,7 @@ def main() -> int:
             "sessions_checked": len(Run.sent), "replies_lost": lost, "replies_duplicated": dup,
             "cross_session_leaks": leaks, "other_errors": [e for e in Run.errors if "turn" not in e][:5],
         }
-        store.pool.close()
+        store.close()
         print(json.dumps(result, indent=2))
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -150,6 +150,13 @@ class PostgresSessions:
                                "Check storage.url in config (or AIOPS_STORAGE__URL) and that the server "
                                "is running.") from exc
 
+    def close(self) -> None:
+        """Close this server's connection pools (the sessions' and the locks'), e.g. before exit."""
+        for pools in (_POOLS, _LOCK_POOLS):
+            pool = pools.pop(self.url, None)
+            if pool is not None:
+                pool.close()
+
     def exists(self, name: str) -> bool:
         with self.pool.connection() as con:
             row = con.execute("SELECT 1 FROM checkpoints WHERE thread_id = %s LIMIT 1", (check_name(name),)).fetchone()
