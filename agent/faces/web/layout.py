@@ -5,17 +5,48 @@ scripts/ beside this module."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import gradio as gr
 
+from agent.common.config import Settings
+from agent.core.rubric import Rubric
 from agent.faces.web import org_tab, view
 from agent.faces.web.start_screen import START_FIELDS, StartScreen
 from agent.reporting.result import ATTRIBUTION
 
-if TYPE_CHECKING:
-    from agent.faces.web.page import WebChat
+
+class PageHandlers(Protocol):
+    """What the layout needs of the page (agent.faces.web.page.WebChat): what it shows, and the
+    handlers its events call. The components are put into `c` by name."""
+
+    c: dict[str, Any]
+    settings: Settings
+    rubric: Rubric
+    gateway: Any
+    org: Any
+
+    @property
+    def on_turn(self) -> Callable[..., Any]: ...
+    @property
+    def on_choice(self) -> Callable[..., Any]: ...
+    @property
+    def on_field(self) -> Callable[..., Any]: ...
+    @property
+    def on_dimensions(self) -> Callable[..., Any]: ...
+    @property
+    def on_phase(self) -> Callable[..., Any]: ...
+    @property
+    def on_options(self) -> Callable[..., Any]: ...
+    @property
+    def on_load(self) -> Callable[..., Any]: ...
+    @property
+    def on_new(self) -> Callable[..., Any]: ...
+    @property
+    def on_open(self) -> Callable[..., Any]: ...
+
 
 FOLLOWUPS = ["What should we do first?", "Which KPIs should we track?", "How do we get to the next level?"]
 TURN_CONCURRENCY = 32  # turns running at once (model calls wait on the network; the offline engine is quick)
@@ -35,7 +66,7 @@ CHOICE_ECHO_JS = f"((echo) => {script('choice_echo')})({ECHO_JS})"
 RESTORE_JS = script("restore")
 
 
-def build(chat: WebChat) -> gr.Blocks:
+def build(chat: PageHandlers) -> gr.Blocks:
     """The page: its components go into `chat.c` (by name), its events to `chat`'s handlers."""
     c: dict = {}
     chat.c = c
@@ -54,7 +85,7 @@ def build(chat: WebChat) -> gr.Blocks:
     demo.queue(default_concurrency_limit=TURN_CONCURRENCY)
     return demo
 
-def _interview_tab(chat: WebChat, c: dict) -> None:
+def _interview_tab(chat: PageHandlers, c: dict) -> None:
     """The start screen's fields, the chat, its panels and the report."""
     StartScreen.build(c)
     b: dict[str, Any] = {}  # the buttons and boxes only events need
@@ -106,7 +137,7 @@ def _interview_tab(chat: WebChat, c: dict) -> None:
     c["report"] = gr.Markdown(elem_id="aiops-report")
 
 
-def _events(chat: WebChat, demo: gr.Blocks, c: dict) -> None:
+def _events(chat: PageHandlers, demo: gr.Blocks, c: dict) -> None:
     b = c["buttons"]
     panels_out = [c["progress"], c["confirm"], c["phase"], c["options"]]
     turn_out = [c["chat"], c["state"], c["pending"], *panels_out]
