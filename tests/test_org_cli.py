@@ -177,6 +177,9 @@ def test_a_scoped_respondent_reviews_only_their_dimensions(aiops):
     assert "q11" in review and "q12" in review
     assert not any(f"- q{i} " in review for i in range(1, 11))  # nothing outside their scope
     assert "1/2 answered · Security 1/2" in r.stdout
+    report = " ".join(aiops(["report", "--session", "sec-review"]).stdout.replace("\n> ", " ").split())
+    assert "asked about Security only, 1 of those 2 questions answered; missing: q12" in report
+    assert "Partial assessment" not in report  # the ten questions that were not theirs are not "missing"
 
 
 def test_answers_a_failed_copy_missed_reach_the_round_when_the_session_is_next_opened(aiops, monkeypatch):

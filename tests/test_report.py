@@ -292,3 +292,20 @@ def test_renders_any_answer_set(rubric, transitions):
         assert ("Partial assessment" in md) == (len(scores) < 12)
         back = AssessmentResult.model_validate_json(render_json(res, rubric, transitions))
         assert back.model_copy(update={"advice": None}) == res
+
+
+def test_a_scoped_respondents_report_names_their_dimensions_not_the_others_as_missing(rubric, transitions):
+    """A security lead in an organization round answers q11 and q12 only: their report says so, and
+    does not list the ten questions that were never theirs as missing."""
+    from agent.reporting.html.render import render_session_html
+
+    result = build_result(rubric, "sec", records({"q11": 3}), model="offline/rubric", scope=["security"])
+    md = render_markdown(rubric, transitions, result)
+    banner = md.split("\n\n")[1].replace("\n> ", " ")
+    assert "asked about Security only, 1 of those 2 questions answered; missing: q12" in " ".join(banner.split())
+    assert "q1 (" not in banner and "Partial assessment: 1 of 12" not in md
+    html = render_session_html(result, rubric, transitions)
+    assert "asked about Security only" in " ".join(html.split())
+    unscoped = render_markdown(rubric, transitions, build_result(rubric, "all", records({"q11": 3}),
+                                                                 model="offline/rubric"))
+    assert "Partial assessment: 1 of 12 questions answered" in unscoped.replace("\n> ", " ")

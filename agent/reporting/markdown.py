@@ -11,9 +11,11 @@ by `aiops-assess report` reads in a terminal as it does rendered on the web page
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from agent.common.providers import is_offline
 from agent.common.safe_text import md_cell, md_safe, md_text
+from agent.core.attachment import in_scope
 from agent.core.rubric import Rubric
 from agent.core.scoring import Assessment, DimensionScore, level_text
 from agent.core.transitions import Transitions
@@ -71,11 +73,20 @@ def num(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f}"
 
 
-def partial_banner(rubric: Rubric, a: Assessment) -> str:
-    """The partial-assessment notice shown at the top of the report."""
-    missing = "; ".join(f"{q} ({rubric.question(q).text})" for q in a.missing)
-    return load_report_wording().header.partial.format(
-        answered=len(rubric.questions) - len(a.missing), count=len(rubric.questions), missing=missing)
+def partial_banner(rubric: Rubric, a: Assessment, scope: Sequence[str] | None = None) -> str:
+    """The partial-assessment notice shown at the top of the report; for a respondent asked about
+    some dimensions only (`scope`), about those (the rest is not theirs to answer)."""
+    h = load_report_wording().header
+    if scope:
+        asked = in_scope(rubric, scope)
+        missing = [q for q in a.missing if q in asked]
+        names = ", ".join(d.name for d in rubric.dimensions if d.id in scope)
+        listed = "; missing: " + "; ".join(f"{q} ({rubric.question(q).text})" for q in missing) if missing else ""
+        return h.partial_scoped.format(dimensions=names, answered=len(asked) - len(missing), count=len(asked),
+                                       missing=listed)
+    missing_text = "; ".join(f"{q} ({rubric.question(q).text})" for q in a.missing)
+    return h.partial.format(answered=len(rubric.questions) - len(a.missing), count=len(rubric.questions),
+                            missing=missing_text)
 
 
 def _summary(rubric: Rubric, result: AssessmentResult, advice: Advice, w: ReportWording) -> list[str]:
@@ -267,7 +278,7 @@ def render_markdown(rubric: Rubric, transitions: Transitions, result: Assessment
     adv = advice_of(rubric, transitions, result)
     out = [f"# {w.headings.title}", ""]
     if not a.complete:
-        out += [*wrap(f"**{partial_banner(rubric, a)}**", "> ", "> "), ""]
+        out += [*wrap(f"**{partial_banner(rubric, a, result.scope)}**", "> ", "> "), ""]
     org = _said(result.organization) if result.organization else h.not_given
     out += [
         *wrap(f"**{h.organization}:** {org}")[:-1], wrap(f"**{h.organization}:** {org}")[-1] + "  ",

@@ -33,6 +33,8 @@ class AssessmentResult(BaseModel):
     summary: str | None = None  # executive-summary prose written by a model
     usage: Usage = Field(default_factory=Usage)
     notes: list[str] = Field(default_factory=list)
+    # The dimensions this respondent was asked about (an organization round); None: all of them.
+    scope: list[str] | None = None
     # Advice grounded in retrieved passages (set by the report node); None: computed from the guides.
     advice: Advice | None = None
 
@@ -50,6 +52,7 @@ def build_result(
     summary: str | None = None,
     usage: Usage | None = None,
     notes: Iterable[str] = (),
+    scope: Iterable[str] | None = None,
 ) -> AssessmentResult:
     """Score the answers and bundle them with the session's metadata (date defaults to today)."""
     when = assessed_on or date.today()
@@ -66,6 +69,7 @@ def build_result(
         summary=summary,
         usage=usage or Usage(),
         notes=list(notes),
+        scope=sorted(scope) if scope else None,
     )
 
 

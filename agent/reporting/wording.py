@@ -47,6 +47,7 @@ class Header(StrictModel):
     provisional: str
     gap: str
     partial: str
+    partial_scoped: str
 
 
 class GapWording(StrictModel):

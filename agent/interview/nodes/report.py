@@ -85,6 +85,7 @@ def report(state: InterviewState, runtime: Runtime[Services]) -> dict:
         finished_early=bool(assessment.missing),
         summary=summary,
         usage=Usage.of([*state.get("calls", []), *calls]),
+        scope=scope_of(state),
         notes=[*_scope_notes(state, rubric),
                *_model_notes(state, svc.gateway.model, calls), *_flag_notes(state)],
     )

@@ -270,7 +270,7 @@ def render_session_html(result: AssessmentResult, rubric: Rubric, transitions: T
         "session.html.j2", w=w, result=result, a=a,
         organization=result.organization, level=level_text(rubric, a), target=_target_text(a, w),
         gap=gap_text(rubric, a, adv, w), total=_total_text(a, w),
-        partial=None if a.complete else partial_banner(rubric, a),
+        partial=None if a.complete else partial_banner(rubric, a, result.scope),
         chart=_chart(a), summary=paragraph, summary_by_model=model_wrote, start=start,
         dimensions=[DimensionRow(name=d.name, current=_current_cell(d, w), target=num(d.target), gap=num(d.gap))
                     for d in a.dimensions],
