@@ -500,6 +500,28 @@ def test_questions_stream_token_by_token(vcr):
     assert sse.count("data: ") == len(tokens) + 4 and sse.rstrip().endswith("data: [DONE]")
 
 
+def test_the_web_page_shows_a_streamed_question_in_a_few_updates(vcr):
+    """Through the web page's turn: the hosted model's question streams into the chat, coalesced
+    (at most 10 updates a second, not one per token), and the turn's last update carries the whole
+    question and the progress panel."""
+    from agent.faces.web.page import WebChat
+
+    page = WebChat(App(settings(OPENAI)))
+    page.blocks()
+    try:
+        updates = list(page.on_turn(FULL[0], "web-0123456789ab"))
+    finally:
+        page.pool.close_all()
+    chat, progress = page.c["chat"], page.c["progress"]
+    question = updates[-1][chat][-1]["content"]
+    tokens = response_text(exchanges(vcr)[-1][2]).count("data: ") - 2  # less the usage chunk and [DONE]
+    assert tokens > 10 and 2 <= len(updates) <= 3  # the first piece at once, then the whole turn
+    first = updates[0][chat][-1]["content"]
+    assert first and question.startswith(first.rstrip("…").rstrip()[:20]) and len(first) < len(question)
+    assert "observability" in question.lower() and 'data-answered="1"' in updates[-1][progress]
+    assert progress not in updates[0]  # the end-of-turn mark comes with the last update only
+
+
 def test_summary_streams_from_anthropic_events(vcr):
     from agent.core.prompts import render
     from agent.core.rubric import load_rubric
