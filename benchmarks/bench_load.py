@@ -154,11 +154,6 @@ class Respondent(User):
         raise StopUser()
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))] if values else 0.0
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=100)

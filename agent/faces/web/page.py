@@ -292,6 +292,7 @@ class WebChat:
                 return
         pending = [*chat, view.chat_message("user", text.strip())]
         streamed, problem, shown_at = "", None, 0.0
+        unchanged: dict | None = None  # the panels as they are, sent with each streamed update
         try:
             with self.pool.use(name, attachment) if attachment else self.pool.use(name) as iv:
                 if iv.is_new:
@@ -307,7 +308,8 @@ class WebChat:
                     streamed += token
                     if time.monotonic() - shown_at >= STREAM_UPDATE_SECONDS:
                         shown_at = time.monotonic()
-                        yield {**first, c["chat"]: self._say(pending, streamed), **self._panels(name, values, mark=False)}
+                        unchanged = unchanged or self._panels(name, values, mark=False)
+                        yield {**first, c["chat"]: self._say(pending, streamed), **unchanged}
                 said, values, problem = iv.said, dict(iv.state), iv.store_problem
         except (SessionError, StorageError) as exc:  # the reply goes back into the box, to send again
             yield {**first, c["chat"]: self._say(chat, f"{exc}"), c["pending"]: text, **self._panels(name, values)}
